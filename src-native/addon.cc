@@ -1,0 +1,28 @@
+// Registers the exports; each lives in the file named for its concept.
+#include <napi.h>
+
+#include "errors.h"
+#include "netns.h"
+#include "rule_codec.h"
+#include "table_commit.h"
+#include "table_read.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new iptc::AddonData());
+  exports.Set("setErrorClass", Napi::Function::New(env, iptc::SetErrorClass));
+  exports.Set("netnsCreate", Napi::Function::New(env, iptc::NetnsCreate));
+  exports.Set("netnsOpen", Napi::Function::New(env, iptc::NetnsOpen));
+  exports.Set("netnsClose", Napi::Function::New(env, iptc::NetnsClose));
+  exports.Set("netnsInode", Napi::Function::New(env, iptc::NetnsInode));
+  exports.Set("readTable", Napi::Function::New(env, iptc::ReadTable));
+  exports.Set("listTables", Napi::Function::New(env, iptc::ListTables));
+  exports.Set("parseRule", Napi::Function::New(env, iptc::ParseRule));
+  exports.Set("commitTable", Napi::Function::New(env, iptc::CommitTable));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(iptc, Init)

@@ -1,0 +1,13 @@
+// Reading: one snapshot of one table (one kernel read through libiptc), the
+// list of tables of a family in a namespace.
+#pragma once
+#include <napi.h>
+
+namespace iptc {
+
+// readTable(family, table, netnsFd, async) -> {chains, ip, counters, matchCounts, text, digest}
+Napi::Value ReadTable(const Napi::CallbackInfo& info);
+// listTables(family, netnsFd) -> string[] in the kernel's order (iptables-save's order)
+Napi::Value ListTables(const Napi::CallbackInfo& info);
+
+}  // namespace iptc

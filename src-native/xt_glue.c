@@ -1,0 +1,718 @@
+/*
+ * libxtables glue: see xt_glue.h. The parser mirrors what the iptables
+ * binary does for the rule-specification options (-p -s -d -i -o -f -m -j -g
+ * and `!`), dispatching every other option to the matches and target through
+ * libxtables itself, so defaults and checks are exactly those of iptables.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "xt_glue.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libiptc/libiptc.h>
+#include <libiptc/libip6tc.h>
+#include <xtables.h>
+
+/* libxtables spaces each extension's option values this far apart (the
+ * iptables binary defines the same constant). */
+#define XT_OPTION_OFFSET_SCALE 256
+
+/* ---- the error trap ---------------------------------------------------- */
+
+static jmp_buf trap;
+static int trap_armed;
+static char trap_msg[XTG_ERRLEN];
+
+static void trap_exit_err(enum xtables_exittype status, const char *msg, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
+static void trap_exit_err(enum xtables_exittype status, const char *msg, ...) {
+  va_list ap;
+  size_t n;
+  (void)status;
+  va_start(ap, msg);
+  vsnprintf(trap_msg, sizeof(trap_msg), msg, ap);
+  va_end(ap);
+  /* iptables messages often end in a newline (or start with one). */
+  n = strlen(trap_msg);
+  while (n > 0 && (trap_msg[n - 1] == '\n' || trap_msg[n - 1] == ' '))
+    trap_msg[--n] = '\0';
+  if (trap_armed) longjmp(trap, 1);
+  /* Every libxtables call is made under the trap; reaching here is a bug in
+   * this file. Abort loudly rather than let libxtables exit() silently. */
+  fprintf(stderr, "iptc-node: libxtables error outside the trap: %s\n", trap_msg);
+  abort();
+}
+
+/* Our own revision probe: the stock one may spawn modprobe and exit(1). */
+static int probe_revision(const char *name, uint8_t revision, int opt) {
+  struct xt_get_revision rev;
+  socklen_t len = sizeof(rev);
+  int family = opt == IP6T_SO_GET_REVISION_MATCH || opt == IP6T_SO_GET_REVISION_TARGET
+                   ? AF_INET6 : AF_INET;
+  int level = family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  int fd, ret, saved;
+
+  fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (fd < 0) return 1; /* EPERM and friends: assume supported */
+  memset(&rev, 0, sizeof(rev));
+  strncpy(rev.name, name, sizeof(rev.name) - 1);
+  rev.revision = revision;
+  ret = getsockopt(fd, level, opt, &rev, &len);
+  saved = errno;
+  close(fd);
+  if (ret >= 0) return 1;
+  if (saved == ENOENT || saved == EPROTONOSUPPORT || saved == ENOPROTOOPT)
+    return revision == 0;
+  return 1;
+}
+
+static const struct option base_opts[] = {
+    {.name = "protocol", .has_arg = 1, .val = 'p'},
+    {.name = "source", .has_arg = 1, .val = 's'},
+    {.name = "src", .has_arg = 1, .val = 's'},
+    {.name = "destination", .has_arg = 1, .val = 'd'},
+    {.name = "dst", .has_arg = 1, .val = 'd'},
+    {.name = "in-interface", .has_arg = 1, .val = 'i'},
+    {.name = "out-interface", .has_arg = 1, .val = 'o'},
+    {.name = "jump", .has_arg = 1, .val = 'j'},
+    {.name = "goto", .has_arg = 1, .val = 'g'},
+    {.name = "match", .has_arg = 1, .val = 'm'},
+    {.name = "fragment", .has_arg = 0, .val = 'f'},
+    {NULL},
+};
+
+static struct xtables_globals globals = {
+    .option_offset = 0,
+    .program_name = "iptables",
+    .program_version = "1.8.9",
+    .orig_opts = (struct option *)base_opts,
+    .opts = (struct option *)base_opts,
+    .exit_err = trap_exit_err,
+    .compat_rev = probe_revision,
+};
+
+int xtg_init(char *err, size_t errlen) {
+  static int done;
+  if (done) return 0;
+  /* xtables_init_all itself reports through exit_err. */
+  trap_armed = 1;
+  if (setjmp(trap)) {
+    trap_armed = 0;
+    snprintf(err, errlen, "libxtables init failed: %s", trap_msg);
+    return -1;
+  }
+  if (xtables_init_all(&globals, NFPROTO_IPV4) < 0) {
+    trap_armed = 0;
+    snprintf(err, errlen, "libxtables init failed");
+    return -1;
+  }
+  trap_armed = 0;
+  done = 1;
+  return 0;
+}
+
+void xtg_set_family(int nfproto) { xtables_set_nfproto(nfproto); }
+
+/* ---- output capture ---------------------------------------------------- */
+/* Extensions print with printf. We point the `stdout` variable (not fd 1,
+ * which Node's other threads write) at a memory stream while they run. */
+
+static FILE *capture_begin(FILE **saved, char **buf, size_t *len) {
+  FILE *ms = open_memstream(buf, len);
+  if (!ms) return NULL;
+  *saved = stdout;
+  stdout = ms;
+  return ms;
+}
+
+static void capture_end(FILE *ms, FILE *saved) {
+  fflush(ms);
+  stdout = saved;
+  fclose(ms);
+}
+
+void xtg_buf_free(struct xtg_buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+/* ---- printing one entry ------------------------------------------------ */
+
+struct describe_state {
+  FILE *ms, *saved;
+  char *text;
+  size_t text_len;
+};
+static struct describe_state ds;
+
+/* Writes what iptables-save prints for one match into the capture stream,
+ * as  name \0 save \0 ; mirrors iptables' print_match_save. */
+static void describe_match(const struct xt_entry_match *m, const void *ip) {
+  const char *name = m->u.user.name;
+  struct xtables_match *match, *mt, *shown;
+
+  match = xtables_find_match(name, XTF_TRY_LOAD, NULL);
+  if (!match) {
+    if (m->u.match_size)
+      xtables_error(OTHER_PROBLEM, "Can't find library for match `%s'", name);
+    return;
+  }
+  mt = shown = xtables_find_match_revision(name, XTF_TRY_LOAD, match,
+                                           m->u.user.revision);
+  if (!shown) shown = match;
+  fputs(shown->alias ? shown->alias(m) : name, stdout);
+  fputc('\0', stdout);
+  if (mt && mt->save)
+    mt->save(ip, m);
+  else if (match->save)
+    fputs(" [unsupported revision]", stdout);
+  fputc('\0', stdout);
+}
+
+static void describe_target(const struct xt_entry_target *t, const void *ip,
+                            const char *target_name) {
+  if (t->u.user.name[0]) {
+    const char *name = t->u.user.name;
+    struct xtables_target *target, *tg, *shown;
+    target = xtables_find_target(name, XTF_TRY_LOAD);
+    if (!target)
+      xtables_error(OTHER_PROBLEM, "Can't find library for target `%s'", name);
+    tg = shown = xtables_find_target_revision(name, XTF_TRY_LOAD, target,
+                                              t->u.user.revision);
+    if (!shown) shown = target;
+    fputs(shown->alias ? shown->alias(t) : (target_name ? target_name : name), stdout);
+    fputc('\0', stdout);
+    if (tg && tg->save)
+      tg->save(ip, t);
+    else if (target->save)
+      fputs(" [unsupported revision]", stdout);
+    else if (t->u.target_size != sizeof(struct xt_entry_target))
+      xtables_error(OTHER_PROBLEM, "Target `%s' is missing save function", name);
+    fputc('\0', stdout);
+  } else {
+    /* Standard verdict or jump: libiptc already named it. */
+    fputs(target_name ? target_name : "", stdout);
+    fputc('\0', stdout);
+    fputc('\0', stdout);
+  }
+}
+
+int xtg_describe_entry(int nfproto, const void *entry, const char *target_name,
+                       int *target_is_extension, struct xtg_buf *out, char *err,
+                       size_t errlen) {
+  const unsigned char *e = entry;
+  unsigned int target_offset, off, hdr;
+  const void *ip = entry;
+  volatile int count = 0;
+
+  xtables_set_nfproto(nfproto);
+  if (nfproto == NFPROTO_IPV4) {
+    const struct ipt_entry *e4 = entry;
+    target_offset = e4->target_offset;
+    hdr = sizeof(struct ipt_entry);
+  } else {
+    const struct ip6t_entry *e6 = entry;
+    target_offset = e6->target_offset;
+    hdr = sizeof(struct ip6t_entry);
+  }
+
+  ds.text = NULL;
+  ds.text_len = 0;
+  ds.ms = capture_begin(&ds.saved, &ds.text, &ds.text_len);
+  if (!ds.ms) {
+    snprintf(err, errlen, "open_memstream: %s", strerror(errno));
+    return -1;
+  }
+  trap_armed = 1;
+  if (setjmp(trap)) {
+    trap_armed = 0;
+    capture_end(ds.ms, ds.saved);
+    free(ds.text);
+    snprintf(err, errlen, "%s", trap_msg);
+    return -1;
+  }
+  for (off = hdr; off < target_offset;) {
+    const struct xt_entry_match *m = (const void *)(e + off);
+    if (m->u.match_size < sizeof(*m)) break;
+    describe_match(m, ip);
+    off += m->u.match_size;
+    count++;
+  }
+  *target_is_extension = ((const struct xt_entry_target *)(e + target_offset))->u.user.name[0] != '\0';
+  describe_target((const void *)(e + target_offset), ip, target_name);
+  trap_armed = 0;
+  capture_end(ds.ms, ds.saved);
+
+  /* The stream holds NUL-separated fields already; append raw. */
+  if (ds.text_len) {
+    if (out->len + ds.text_len > out->cap) {
+      size_t cap = out->cap ? out->cap : 4096;
+      char *p;
+      while (cap < out->len + ds.text_len) cap *= 2;
+      p = realloc(out->data, cap);
+      if (!p) {
+        free(ds.text);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+      }
+      out->data = p;
+      out->cap = cap;
+    }
+    memcpy(out->data + out->len, ds.text, ds.text_len);
+    out->len += ds.text_len;
+  }
+  free(ds.text);
+  return count;
+}
+
+/* ---- parsing a rule ---------------------------------------------------- */
+
+enum {
+  OPT_PROTO = 1 << 0, OPT_SRC = 1 << 1, OPT_DST = 1 << 2, OPT_IN = 1 << 3,
+  OPT_OUT = 1 << 4, OPT_FRAG = 1 << 5, OPT_JUMP = 1 << 6,
+};
+
+/* Everything the parse owns lives here (static storage: it must survive the
+ * longjmp so the error path can free it). */
+static struct parse_state {
+  union {
+    struct ipt_entry v4;
+    struct ip6t_entry v6;
+  } fw;
+  int nfproto;
+  unsigned int options;
+  uint8_t invflags, flags;
+  char *protocol;
+  int proto_used;
+  const char *jumpto;
+  int goto_set;
+  struct xtables_rule_match *matches;
+  struct xtables_target *target;
+  const char *shost, *dhost;
+  char iniface[IFNAMSIZ], outiface[IFNAMSIZ];
+  unsigned char iniface_mask[IFNAMSIZ], outiface_mask[IFNAMSIZ];
+  void *saddrs, *smasks, *daddrs, *dmasks;
+  unsigned int ns, nd;
+  FILE *err_ms, *err_saved;
+  char *err_text;
+  size_t err_len;
+} ps;
+
+static const char *opt_letter(unsigned int opt) {
+  switch (opt) {
+    case OPT_PROTO: return "p";
+    case OPT_SRC: return "s";
+    case OPT_DST: return "d";
+    case OPT_IN: return "i";
+    case OPT_OUT: return "o";
+    case OPT_FRAG: return "f";
+    default: return "j";
+  }
+}
+
+static void set_option(unsigned int opt, int invert, uint8_t invflag) {
+  if (ps.options & opt)
+    xtables_error(PARAMETER_PROBLEM, "multiple -%s flags not allowed", opt_letter(opt));
+  ps.options |= opt;
+  if (invert) {
+    if (!invflag)
+      xtables_error(PARAMETER_PROBLEM, "cannot have ! before -%s", opt_letter(opt));
+    ps.invflags |= invflag;
+  }
+}
+
+static void init_match(struct xtables_match *m) {
+  size_t size = XT_ALIGN(sizeof(struct xt_entry_match)) + m->size;
+  m->m = xtables_calloc(1, size);
+  m->m->u.match_size = size;
+  strcpy(m->m->u.user.name, m->real_name ? m->real_name : m->name);
+  m->m->u.user.revision = m->revision;
+  if (m->udata_size) {
+    free(m->udata);
+    m->udata = xtables_calloc(1, m->udata_size);
+  }
+  if (m->init) m->init(m->m);
+}
+
+static void merge_match_options(struct xtables_match *m) {
+  struct option *opts = xt_params->opts;
+  if (m->x6_options)
+    opts = xtables_options_xfrm(xt_params->orig_opts, opts, m->x6_options,
+                                &m->option_offset);
+  else if (m->extra_opts)
+    opts = xtables_merge_options(xt_params->orig_opts, opts, m->extra_opts,
+                                 &m->option_offset);
+  if (!opts) xtables_error(OTHER_PROBLEM, "can't alloc memory!");
+  xt_params->opts = opts;
+}
+
+static struct xtables_match *find_proto(enum xtables_tryload tryload,
+                                        struct xtables_rule_match **matches) {
+  unsigned int proto;
+  if (xtables_strtoui(ps.protocol, NULL, &proto, 0, UINT8_MAX)) {
+    const char *name = NULL;
+    int i;
+    for (i = 0; xtables_chain_protos[i].name; i++)
+      if (xtables_chain_protos[i].num == proto) {
+        name = xtables_chain_protos[i].name;
+        break;
+      }
+    return name ? xtables_find_match(name, tryload, matches) : NULL;
+  }
+  return xtables_find_match(ps.protocol, tryload, matches);
+}
+
+static void command_match(const char *name, int invert) {
+  struct xtables_match *m;
+  if (invert) xtables_error(PARAMETER_PROBLEM, "unexpected ! flag before --match");
+  m = xtables_find_match(name, XTF_LOAD_MUST_SUCCEED, &ps.matches);
+  init_match(m);
+  if (m != m->next) merge_match_options(m);
+}
+
+static void command_jump(const char *name) {
+  struct xtables_target *t;
+  struct option *opts = xt_params->opts;
+  size_t size;
+  const char *p;
+
+  if (!*name) xtables_error(PARAMETER_PROBLEM, "Invalid target name (too short)");
+  if (strlen(name) >= XT_EXTENSION_MAXNAMELEN)
+    xtables_error(PARAMETER_PROBLEM, "Invalid target name `%s' (%u chars max)", name,
+                  XT_EXTENSION_MAXNAMELEN - 1);
+  for (p = name; *p; p++)
+    if (isspace((unsigned char)*p))
+      xtables_error(PARAMETER_PROBLEM, "Invalid target name `%s'", name);
+  ps.jumpto = name;
+  t = ps.target = xtables_find_target(name, XTF_TRY_LOAD);
+  if (!t) return;
+  size = XT_ALIGN(sizeof(struct xt_entry_target)) + t->size;
+  t->t = xtables_calloc(1, size);
+  t->t->u.target_size = size;
+  strcpy(t->t->u.user.name, t->real_name ? t->real_name : name);
+  t->t->u.user.revision = t->revision;
+  if (t->udata_size) {
+    free(t->udata);
+    t->udata = xtables_calloc(1, t->udata_size);
+  }
+  if (t->init) t->init(t->t);
+  if (t->x6_options)
+    opts = xtables_options_xfrm(xt_params->orig_opts, opts, t->x6_options,
+                                &t->option_offset);
+  else
+    opts = xtables_merge_options(xt_params->orig_opts, opts, t->extra_opts,
+                                 &t->option_offset);
+  if (!opts) xtables_error(OTHER_PROBLEM, "can't alloc memory!");
+  xt_params->opts = opts;
+}
+
+/* An option none of the base options claimed: a match's, the target's, or
+ * the protocol match's to be loaded on demand (-p tcp --dport 22).
+ * Returns 1 when getopt must be rerun on the same word. */
+static int command_default(int c, char **argv, int invert) {
+  struct xtables_rule_match *mp;
+  struct xtables_target *t = ps.target;
+  struct xtables_match *m;
+
+  if (t && (t->parse || t->x6_parse) && c >= (int)t->option_offset &&
+      c < (int)t->option_offset + XT_OPTION_OFFSET_SCALE) {
+    xtables_option_tpcall(c, argv, invert, t, &ps.fw);
+    return 0;
+  }
+  for (mp = ps.matches; mp; mp = mp->next) {
+    m = mp->match;
+    if (mp->completed || (!m->x6_parse && !m->parse)) continue;
+    if (c < (int)m->option_offset || c >= (int)m->option_offset + XT_OPTION_OFFSET_SCALE)
+      continue;
+    xtables_option_mpcall(c, argv, invert, m, &ps.fw);
+    return 0;
+  }
+  if (ps.protocol &&
+      (find_proto(XTF_DONT_LOAD, NULL) == NULL || !ps.proto_used)) {
+    m = find_proto(XTF_TRY_LOAD, &ps.matches);
+    if (m) {
+      ps.proto_used = 1;
+      init_match(m);
+      merge_match_options(m);
+      optind--;
+      return 1;
+    }
+  }
+  if (c == ':')
+    xtables_error(PARAMETER_PROBLEM, "option \"%s\" requires an argument", argv[optind - 1]);
+  if (c == '?')
+    xtables_error(PARAMETER_PROBLEM, "unknown option \"%s\"", argv[optind - 1]);
+  xtables_error(PARAMETER_PROBLEM, "Unknown arg \"%s\"", optarg);
+}
+
+static void parse_state_free(void) {
+  xtables_rule_matches_free(&ps.matches);
+  if (ps.target) {
+    free(ps.target->t);
+    ps.target->t = NULL;
+    free(ps.target->udata);
+    ps.target->udata = NULL;
+    if (ps.target == ps.target->next) free(ps.target);
+    ps.target = NULL;
+  }
+  xtables_free_opts(1);
+  xt_params->opts = xt_params->orig_opts;
+  free(ps.saddrs); free(ps.smasks); free(ps.daddrs); free(ps.dmasks);
+  ps.saddrs = ps.smasks = ps.daddrs = ps.dmasks = NULL;
+  if (ps.err_ms) {
+    fflush(ps.err_ms);
+    stderr = ps.err_saved;
+    fclose(ps.err_ms);
+    ps.err_ms = NULL;
+  }
+}
+
+static void use_standard_target(int is_chain) {
+  struct xtables_target *t = xtables_find_target(XT_STANDARD_TARGET, XTF_LOAD_MUST_SUCCEED);
+  size_t size = sizeof(struct xt_entry_target) + t->size;
+  ps.target = t;
+  t->t = xtables_calloc(1, size);
+  t->t->u.target_size = size;
+  strcpy(t->t->u.user.name, ps.jumpto);
+  if (!is_chain) t->t->u.user.revision = t->revision;
+  if (t->init) t->init(t->t);
+}
+
+static void *build_entry(unsigned int si, unsigned int di, unsigned int *size_out) {
+  struct xtables_rule_match *mp;
+  size_t hdr = ps.nfproto == NFPROTO_IPV4 ? sizeof(struct ipt_entry) : sizeof(struct ip6t_entry);
+  size_t size = hdr, off;
+  unsigned char *e;
+
+  for (mp = ps.matches; mp; mp = mp->next) size += mp->match->m->u.match_size;
+  e = xtables_calloc(1, size + ps.target->t->u.target_size);
+  memcpy(e, &ps.fw, hdr);
+  if (ps.nfproto == NFPROTO_IPV4) {
+    struct ipt_entry *e4 = (void *)e;
+    e4->ip.src = ((struct in_addr *)ps.saddrs)[si];
+    e4->ip.smsk = ((struct in_addr *)ps.smasks)[si];
+    e4->ip.dst = ((struct in_addr *)ps.daddrs)[di];
+    e4->ip.dmsk = ((struct in_addr *)ps.dmasks)[di];
+    e4->target_offset = size;
+    e4->next_offset = size + ps.target->t->u.target_size;
+  } else {
+    struct ip6t_entry *e6 = (void *)e;
+    e6->ipv6.src = ((struct in6_addr *)ps.saddrs)[si];
+    e6->ipv6.smsk = ((struct in6_addr *)ps.smasks)[si];
+    e6->ipv6.dst = ((struct in6_addr *)ps.daddrs)[di];
+    e6->ipv6.dmsk = ((struct in6_addr *)ps.dmasks)[di];
+    e6->target_offset = size;
+    e6->next_offset = size + ps.target->t->u.target_size;
+  }
+  off = hdr;
+  for (mp = ps.matches; mp; mp = mp->next) {
+    memcpy(e + off, mp->match->m, mp->match->m->u.match_size);
+    off += mp->match->m->u.match_size;
+  }
+  memcpy(e + off, ps.target->t, ps.target->t->u.target_size);
+  *size_out = size + ps.target->t->u.target_size;
+  return e;
+}
+
+static void post_parse(void) {
+  int v4 = ps.nfproto == NFPROTO_IPV4;
+  const char *any = v4 ? "0.0.0.0/0" : "::0/0";
+  if (v4) {
+    struct ipt_entry *e = &ps.fw.v4;
+    e->ip.flags = ps.flags | (ps.goto_set ? IPT_F_GOTO : 0);
+    e->ip.invflags = ps.invflags;
+    memcpy(e->ip.iniface, ps.iniface, IFNAMSIZ);
+    memcpy(e->ip.iniface_mask, ps.iniface_mask, IFNAMSIZ);
+    memcpy(e->ip.outiface, ps.outiface, IFNAMSIZ);
+    memcpy(e->ip.outiface_mask, ps.outiface_mask, IFNAMSIZ);
+    xtables_ipparse_multiple(ps.shost ? ps.shost : any, (struct in_addr **)&ps.saddrs,
+                             (struct in_addr **)&ps.smasks, &ps.ns);
+    xtables_ipparse_multiple(ps.dhost ? ps.dhost : any, (struct in_addr **)&ps.daddrs,
+                             (struct in_addr **)&ps.dmasks, &ps.nd);
+  } else {
+    struct ip6t_entry *e = &ps.fw.v6;
+    e->ipv6.flags = ps.flags | (ps.goto_set ? IP6T_F_GOTO : 0);
+    e->ipv6.invflags = ps.invflags;
+    memcpy(e->ipv6.iniface, ps.iniface, IFNAMSIZ);
+    memcpy(e->ipv6.iniface_mask, ps.iniface_mask, IFNAMSIZ);
+    memcpy(e->ipv6.outiface, ps.outiface, IFNAMSIZ);
+    memcpy(e->ipv6.outiface_mask, ps.outiface_mask, IFNAMSIZ);
+    xtables_ip6parse_multiple(ps.shost ? ps.shost : any, (struct in6_addr **)&ps.saddrs,
+                              (struct in6_addr **)&ps.smasks, &ps.ns);
+    xtables_ip6parse_multiple(ps.dhost ? ps.dhost : any, (struct in6_addr **)&ps.daddrs,
+                              (struct in6_addr **)&ps.dmasks, &ps.nd);
+  }
+  if ((ps.ns > 1 || ps.nd > 1) && (ps.invflags & (IPT_INV_SRCIP | IPT_INV_DSTIP)))
+    xtables_error(PARAMETER_PROBLEM,
+                  "! not allowed with multiple source or destination IP addresses");
+}
+
+static void set_proto(int invert) {
+  char *p;
+  uint16_t proto;
+  set_option(OPT_PROTO, invert, XT_INV_PROTO);
+  for (p = optarg; *p; p++) *p = tolower((unsigned char)*p);
+  ps.protocol = optarg;
+  proto = xtables_parse_protocol(optarg);
+  if (proto == 0 && (ps.invflags & XT_INV_PROTO))
+    xtables_error(PARAMETER_PROBLEM, "rule would never match protocol");
+  /* The entry must carry the protocol now: extensions read it while parsing. */
+  if (ps.nfproto == NFPROTO_IPV4) {
+    ps.fw.v4.ip.proto = proto;
+    ps.fw.v4.ip.invflags = ps.invflags;
+  } else {
+    ps.fw.v6.ipv6.proto = proto;
+    ps.fw.v6.ipv6.invflags = ps.invflags;
+    ps.flags |= IP6T_F_PROTO;
+    ps.fw.v6.ipv6.flags |= IP6T_F_PROTO;
+  }
+}
+
+int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
+                   int jump_is_chain, struct xtg_parsed *out, char *err,
+                   size_t errlen) {
+  struct xtables_match *m;
+  struct xtables_target *t;
+  struct xtables_rule_match *mp;
+  int c;
+  volatile int invert = 0;
+  unsigned int si, di, k;
+
+  memset(&ps, 0, sizeof(ps));
+  memset(out, 0, sizeof(*out));
+  ps.nfproto = nfproto;
+  xtables_set_nfproto(nfproto);
+  xt_params->option_offset = 0;
+  xt_params->opts = xt_params->orig_opts;
+  for (m = xtables_matches; m; m = m->next) m->mflags = 0;
+  for (t = xtables_targets; t; t = t->next) {
+    t->tflags = 0;
+    t->used = 0;
+  }
+  ps.err_ms = open_memstream(&ps.err_text, &ps.err_len);
+  if (ps.err_ms) {
+    ps.err_saved = stderr;
+    stderr = ps.err_ms;
+  }
+
+  trap_armed = 1;
+  if (setjmp(trap)) {
+    trap_armed = 0;
+    parse_state_free();
+    free(ps.err_text);
+    snprintf(err, errlen, "%s", trap_msg);
+    return -1;
+  }
+
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "-:p:s:d:i:o:j:g:m:f", xt_params->opts, NULL)) != -1) {
+    switch (c) {
+      case 'p': set_proto(invert); break;
+      case 's': set_option(OPT_SRC, invert, IPT_INV_SRCIP); ps.shost = optarg; break;
+      case 'd': set_option(OPT_DST, invert, IPT_INV_DSTIP); ps.dhost = optarg; break;
+      case 'i':
+      case 'o':
+        if (!*optarg) xtables_error(PARAMETER_PROBLEM, "Empty interface is likely to be undesired");
+        if (c == 'i') {
+          set_option(OPT_IN, invert, IPT_INV_VIA_IN);
+          xtables_parse_interface(optarg, ps.iniface, ps.iniface_mask);
+        } else {
+          set_option(OPT_OUT, invert, IPT_INV_VIA_OUT);
+          xtables_parse_interface(optarg, ps.outiface, ps.outiface_mask);
+        }
+        break;
+      case 'f':
+        if (nfproto == NFPROTO_IPV6)
+          xtables_error(PARAMETER_PROBLEM, "`-f' is not supported in IPv6, use -m frag instead");
+        set_option(OPT_FRAG, invert, IPT_INV_FRAG);
+        ps.flags |= IPT_F_FRAG;
+        break;
+      case 'j':
+        set_option(OPT_JUMP, invert, 0);
+        command_jump(optarg);
+        break;
+      case 'g':
+        set_option(OPT_JUMP, invert, 0);
+        ps.goto_set = 1;
+        ps.jumpto = optarg;
+        if (!*optarg) xtables_error(PARAMETER_PROBLEM, "Invalid target name (too short)");
+        break;
+      case 'm': command_match(optarg, invert); break;
+      case 1:
+        if (optarg[0] == '!' && optarg[1] == '\0') {
+          if (invert) xtables_error(PARAMETER_PROBLEM, "multiple consecutive ! not allowed");
+          invert = 1;
+          continue;
+        }
+        xtables_error(PARAMETER_PROBLEM, "Bad argument `%s'", optarg);
+      default:
+        if (command_default(c, argv, invert)) continue;
+        break;
+    }
+    invert = 0;
+  }
+
+  if (table && strcmp(table, "nat") == 0 && ps.jumpto && strcmp(ps.jumpto, "DROP") == 0)
+    xtables_error(PARAMETER_PROBLEM,
+                  "The \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.");
+  for (mp = ps.matches; mp; mp = mp->next) xtables_option_mfcall(mp->match);
+  if (ps.target) xtables_option_tfcall(ps.target);
+  if (optind < argc) xtables_error(PARAMETER_PROBLEM, "unknown arguments found on commandline");
+  if (invert) xtables_error(PARAMETER_PROBLEM, "nothing appropriate following !");
+  post_parse();
+
+  if (!ps.jumpto) ps.jumpto = "";
+  if (ps.target && jump_is_chain) {
+    fprintf(stderr, "Warning: using chain %s, not extension\n", ps.jumpto);
+    free(ps.target->t);
+    ps.target->t = NULL;
+    ps.target = NULL;
+  }
+  if (!ps.target && (!*ps.jumpto || jump_is_chain)) use_standard_target(jump_is_chain);
+  if (!ps.target) {
+    if (ps.goto_set) xtables_error(PARAMETER_PROBLEM, "goto '%s' is not a chain", ps.jumpto);
+    xtables_find_target(ps.jumpto, XTF_LOAD_MUST_SUCCEED);
+    xtables_error(PARAMETER_PROBLEM, "Couldn't load target `%s'", ps.jumpto);
+  }
+
+  out->standard = strcmp(ps.target->name, "standard") == 0;
+  snprintf(out->target_name, sizeof(out->target_name), "%s", ps.jumpto);
+  out->n_entries = ps.ns * ps.nd;
+  out->entries = xtables_calloc(out->n_entries, sizeof(void *));
+  out->sizes = xtables_calloc(out->n_entries, sizeof(unsigned int));
+  k = 0;
+  for (si = 0; si < ps.ns; si++)
+    for (di = 0; di < ps.nd; di++, k++)
+      out->entries[k] = build_entry(si, di, &out->sizes[k]);
+  trap_armed = 0;
+  parse_state_free();
+  if (ps.err_text && ps.err_len)
+    out->warnings = ps.err_text;
+  else
+    free(ps.err_text);
+  return 0;
+}
+
+void xtg_free_parsed(struct xtg_parsed *p) {
+  int i;
+  for (i = 0; i < p->n_entries; i++) free(p->entries[i]);
+  free(p->entries);
+  free(p->sizes);
+  free(p->warnings);
+  memset(p, 0, sizeof(*p));
+}

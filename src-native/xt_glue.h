@@ -1,0 +1,73 @@
+/*
+ * The C side of libxtables: init, the error trap, output capture, and the
+ * rule parser and printer. Written in C on purpose: libxtables reports bad
+ * input by calling exit_err, which we turn into a longjmp back to the entry
+ * point, and no C++ object with a destructor may live across that jump.
+ *
+ * Every function here must be called with the process-wide lock held
+ * (see xtables.h) — libxtables is one global state machine.
+ */
+#ifndef IPTC_XT_GLUE_H
+#define IPTC_XT_GLUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XTG_ERRLEN 1024
+
+/* Initialise libxtables once (both families share one library state). */
+int xtg_init(char *err, size_t errlen);
+
+/* Select the family (NFPROTO_IPV4 / NFPROTO_IPV6) for the next calls. */
+void xtg_set_family(int nfproto);
+
+/*
+ * Parse one rule specification (the part of an iptables command after the
+ * chain name, already split into words) into kernel entries.
+ * argv[0] is a dummy program name, as for getopt.
+ * Several entries come out when -s or -d list several addresses.
+ * On success returns 0 and sets *entries (n_entries pointers, each malloc'ed,
+ * sizes in *sizes, both arrays malloc'ed; free with xtg_free_entries).
+ * On failure returns -1 with the libxtables message in err.
+ * `warnings` receives what extensions printed on stderr (malloc'ed or NULL).
+ */
+struct xtg_parsed {
+  int n_entries;
+  void **entries;
+  unsigned int *sizes;
+  char *warnings;
+  /* 1 when the target is a verdict or a jump (the kernel's standard target,
+   * whose name libiptc reports as target_name rather than the entry's). */
+  int standard;
+  char target_name[32];
+};
+int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
+                   int jump_is_chain, struct xtg_parsed *out, char *err,
+                   size_t errlen);
+void xtg_free_parsed(struct xtg_parsed *p);
+
+/*
+ * The printer: for one entry, append to `out` (a growing byte buffer of
+ * NUL-terminated fields) each match as  name \0 save-text \0  and the
+ * target as  name \0 save-text \0 . `target_name` is what libiptc says the
+ * verdict is (ACCEPT, a chain name, or an extension's name).
+ * Returns the number of matches, or -1 with err set.
+ */
+struct xtg_buf {
+  char *data;
+  size_t len, cap;
+};
+int xtg_describe_entry(int nfproto, const void *entry, const char *target_name,
+                       int *target_is_extension, struct xtg_buf *out, char *err,
+                       size_t errlen);
+void xtg_buf_free(struct xtg_buf *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,37 @@
+/**
+ * The rules iptables applies to table and chain names, and where each
+ * built-in chain may be used.
+ */
+import { argumentError } from './errors.js';
+
+export type TableName = 'filter' | 'nat' | 'mangle' | 'raw' | 'security';
+export const TABLES: readonly TableName[] = ['filter', 'nat', 'mangle', 'raw', 'security'];
+
+/** iptables allows at most 28 characters (the kernel's label is 32 bytes, its error entry 30). */
+export const MAX_CHAIN_NAME = 28;
+
+export function checkTableName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !/^[a-z0-9_]{1,31}$/.test(name)) {
+    throw argumentError(`table name must be one of ${TABLES.join(', ')}, got ${JSON.stringify(name)}`);
+  }
+}
+
+/** Why `name` cannot be a new chain's name, or null when it can. */
+export function badChainName(name: unknown): string | null {
+  if (typeof name !== 'string') return `chain name must be a string, got ${typeof name}`;
+  if (name.length === 0) return 'chain name must not be empty';
+  if (name.includes('\0')) return 'chain name must not contain NUL bytes';
+  if (Buffer.byteLength(name) > MAX_CHAIN_NAME) {
+    return `chain name '${name}' is too long (${Buffer.byteLength(name)} bytes, at most ${MAX_CHAIN_NAME})`;
+  }
+  if (name.startsWith('-') || name.startsWith('!')) return `chain name '${name}' must not start with '-' or '!'`;
+  if (/\s/.test(name)) return `chain name '${name}' must not contain whitespace`;
+  return null;
+}
+
+/** Built-in chains that see only incoming packets (no -o) or only outgoing ones (no -i). */
+export function interfaceProblem(chain: string, hasIn: boolean, hasOut: boolean): string | null {
+  if (hasOut && (chain === 'PREROUTING' || chain === 'INPUT')) return `can't use -o with ${chain}`;
+  if (hasIn && (chain === 'POSTROUTING' || chain === 'OUTPUT')) return `can't use -i with ${chain}`;
+  return null;
+}

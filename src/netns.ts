@@ -1,0 +1,96 @@
+/**
+ * Network namespaces, held as open file descriptors. Creating one spawns
+ * nothing: a throw-away native thread unshares and hands back its namespace.
+ * Every table operation takes `{ netns }` and runs inside it on a native
+ * thread; the JavaScript thread never changes namespace.
+ */
+import { IptcError, argumentError } from './errors.js';
+import { native } from './native.js';
+
+export class Netns {
+  #fd: number;
+  readonly #label: string;
+
+  private constructor(fd: number, label: string) {
+    this.#fd = fd;
+    this.#label = label;
+  }
+
+  /** A new, empty network namespace (only a downed `lo`, no tables yet). Needs CAP_SYS_ADMIN. */
+  static create(): Netns {
+    const fd = native.netnsCreate();
+    return new Netns(fd, 'new namespace');
+  }
+
+  /**
+   * Opens an existing namespace: an `ip netns` name (resolved under /run/netns)
+   * or a path such as `/run/netns/NAME` or `/proc/PID/ns/net`.
+   */
+  static open(nameOrPath: string): Netns {
+    if (typeof nameOrPath !== 'string' || nameOrPath === '' || nameOrPath.includes('\0')) {
+      throw argumentError(`netns must be an ip-netns name or a path, got ${JSON.stringify(nameOrPath)}`);
+    }
+    const path = nameOrPath.includes('/') ? nameOrPath : `/run/netns/${nameOrPath}`;
+    return new Netns(native.netnsOpen(path), path);
+  }
+
+  /** Where other processes can enter this namespace (e.g. `nsenter --net=PATH`) while it is open. */
+  get path(): string {
+    return `/proc/${process.pid}/fd/${this.fd}`;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The file descriptor; throws once closed. */
+  get fd(): number {
+    if (this.#fd < 0) {
+      throw new IptcError(`network namespace (${this.#label}) is closed`, { code: 'ERR_IPTC_NETNS' });
+    }
+    return this.#fd;
+  }
+
+  /** The namespace's inode number: equal for two handles on the same namespace. */
+  get inode(): bigint {
+    return native.netnsInode(this.fd);
+  }
+
+  /** Releases the descriptor. A namespace made by create() disappears with its last user. */
+  close(): void {
+    if (this.#fd >= 0) native.netnsClose(this.#fd);
+    this.#fd = -1;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    return `Netns(${this.#label})`;
+  }
+}
+
+export type NetnsOption = Netns | string | undefined;
+
+/**
+ * Runs `fn` with a namespace fd for `netns` (-1 for the caller's own), opening
+ * names and paths for the duration of the call only.
+ */
+export function withNetnsFd<T>(netns: NetnsOption, fn: (fd: number) => T): T {
+  if (netns === undefined) return fn(-1);
+  if (netns instanceof Netns) return fn(netns.fd);
+  const ns = Netns.open(netns);
+  let result: T;
+  try {
+    result = fn(ns.fd);
+  } catch (e) {
+    ns.close();
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => ns.close()) as T;
+  }
+  ns.close();
+  return result;
+}

@@ -1,0 +1,256 @@
+/**
+ * Rule objects: what a rule is (addresses, interfaces, protocol, matches,
+ * target, counters), how one is decoded from what the addon returns, and
+ * how it is written as iptables-save text or as iptables words.
+ */
+import { splitWords } from './words.js';
+import type { FamilyName, NativeRules } from './native.js';
+import { addressPart, decodeHeader, type Header } from './header.js';
+
+/** One option of a match or target: `! --dport 22` is `{ name: 'dport', values: ['22'], invert: true }`. */
+export interface Option {
+  name: string;
+  values: string[];
+  invert: boolean;
+}
+
+export interface Match {
+  /** As iptables-save names it after `-m`. */
+  name: string;
+  /** Options in the order iptables-save prints them. */
+  options: Option[];
+}
+
+export type Verdict = 'ACCEPT' | 'DROP' | 'QUEUE' | 'RETURN';
+
+export interface Target {
+  /** ACCEPT/DROP/QUEUE/RETURN, a chain name, or an extension target (LOG, DNAT, ...). */
+  name: string;
+  /** `verdict`, `jump` (-j CHAIN), `goto` (-g CHAIN) or `extension`. */
+  kind: 'verdict' | 'jump' | 'goto' | 'extension';
+  options: Option[];
+}
+
+export interface Counters {
+  packets: bigint;
+  bytes: bigint;
+}
+
+/** Which of the address/interface/protocol/fragment tests are negated with `!`. */
+export interface Inversions {
+  source?: boolean;
+  destination?: boolean;
+  inInterface?: boolean;
+  outInterface?: boolean;
+  protocol?: boolean;
+  fragment?: boolean;
+}
+
+/** A rule as read from the kernel (or as Rule.parse returns it). */
+export interface Rule {
+  /** `10.0.0.0/8`, as iptables-save prints it; absent for "any". */
+  source?: string;
+  destination?: string;
+  /** Interface name, `+` as a trailing wildcard (`eth+`). */
+  inInterface?: string;
+  outInterface?: string;
+  /** `tcp`, `udp`, ... or a number for protocols without a name. */
+  protocol?: string;
+  /** `-f`: second and later fragments only (IPv4). */
+  fragment?: boolean;
+  invert: Inversions;
+  matches: Match[];
+  /** null when the rule has no target (it only counts). */
+  target: Target | null;
+  counters: Counters;
+}
+
+/** What a caller may hand in: a Rule, or a partial one with options in shorthand. */
+export interface RuleInput {
+  source?: string;
+  destination?: string;
+  inInterface?: string;
+  outInterface?: string;
+  protocol?: string | number;
+  fragment?: boolean;
+  invert?: Inversions;
+  matches?: MatchInput[];
+  target?: TargetInput | string | null;
+  counters?: Partial<Counters>;
+}
+
+/**
+ * Options either as the ordered list reading returns, or as a record:
+ * `{ dport: 22, 'tcp-flags': ['SYN,ACK', 'SYN'], syn: true, ctstate: { value: 'NEW', invert: true } }`.
+ * Record keys may be camelCase (`logPrefix`) or as iptables spells them (`log-prefix`).
+ */
+export type OptionsInput = Option[] | Record<string, OptionValue>;
+export type OptionValue = string | number | boolean | string[] | { value: string | number | string[] | true; invert?: boolean };
+
+export interface MatchInput {
+  name: string;
+  options?: OptionsInput;
+}
+
+export interface TargetInput {
+  name: string;
+  kind?: Target['kind'];
+  options?: OptionsInput;
+}
+
+const VERDICTS = new Set(['ACCEPT', 'DROP', 'QUEUE', 'RETURN']);
+
+/** The spec of a decoded rule as iptables-save prints it after `-A CHAIN` (with its leading space). */
+export const SPEC = Symbol('iptc.spec');
+
+export interface DecodedRule extends Rule {
+  readonly [SPEC]: string;
+}
+
+/** Splits a save() text (` --dport 22 ! --syn`) into options. */
+export function parseOptions(text: string): Option[] {
+  const words = splitWords(text);
+  const out: Option[] = [];
+  let invert = false;
+  let cur: Option | null = null;
+  for (const w of words) {
+    if (w === '!') {
+      invert = true;
+      continue;
+    }
+    if (w.startsWith('--') && w.length > 2) {
+      cur = { name: w.slice(2), values: [], invert };
+      out.push(cur);
+      invert = false;
+      continue;
+    }
+    if (!cur || invert) {
+      // a value with no option before it (or after a bare `!`): keep it as positional
+      cur = { name: '', values: [], invert };
+      out.push(cur);
+      invert = false;
+    }
+    cur.values.push(w);
+  }
+  return out;
+}
+
+/** One rule's place in the columns the addon returns. */
+export interface RuleColumns {
+  header: Header;
+  fields: string[];
+  fieldAt: number;
+  matchCount: number;
+  targetIsExtension: boolean;
+  packets: bigint;
+  bytes: bigint;
+}
+
+/**
+ * Walks the columns of a native result, calling `each` with the spec text
+ * (iptables-save's, after `-A CHAIN`) and a decoder for the full object.
+ */
+export function walkRules(
+  family: FamilyName,
+  cols: NativeRules,
+  each: (spec: string, packets: bigint, bytes: bigint, decode: () => DecodedRule) => void,
+): void {
+  const fields = cols.text.split('\0');
+  const ipSize = family === 'ipv4' ? 84 : 136;
+  let at = 0;
+  for (let i = 0; i < cols.matchCounts.length; i++) {
+    const header = decodeHeader(family, cols.ip.subarray(i * ipSize, (i + 1) * ipSize));
+    const matchCount = cols.matchCounts[i]!;
+    const isExt = cols.targetKinds[i] === 1;
+    let spec = addressPart(header);
+    for (let m = 0; m < matchCount; m++) spec += ` -m ${fields[at + 2 * m]}${fields[at + 2 * m + 1]}`;
+    const tName = fields[at + 2 * matchCount]!;
+    const tSave = fields[at + 2 * matchCount + 1]!;
+    if (isExt) spec += ` -j ${tName}${tSave}`;
+    else if (tName !== '') spec += ` -${header.goto ? 'g' : 'j'} ${tName}`;
+    const packets = cols.counters[2 * i]!;
+    const bytes = cols.counters[2 * i + 1]!;
+    const c: RuleColumns = { header, fields, fieldAt: at, matchCount, targetIsExtension: isExt, packets, bytes };
+    const finalSpec = spec;
+    each(spec, packets, bytes, () => decodeRule(c, finalSpec));
+    at += 2 * matchCount + 2;
+  }
+}
+
+function decodeRule(c: RuleColumns, spec: string): DecodedRule {
+  const h = c.header;
+  const matches: Match[] = [];
+  for (let m = 0; m < c.matchCount; m++) {
+    matches.push({ name: c.fields[c.fieldAt + 2 * m]!, options: parseOptions(c.fields[c.fieldAt + 2 * m + 1]!) });
+  }
+  const tName = c.fields[c.fieldAt + 2 * c.matchCount]!;
+  const tSave = c.fields[c.fieldAt + 2 * c.matchCount + 1]!;
+  let target: Target | null = null;
+  if (c.targetIsExtension) target = { name: tName, kind: 'extension', options: parseOptions(tSave) };
+  else if (tName !== '')
+    target = { name: tName, kind: VERDICTS.has(tName) ? 'verdict' : h.goto ? 'goto' : 'jump', options: [] };
+  const rule: Rule = { invert: {}, matches, target, counters: { packets: c.packets, bytes: c.bytes } };
+  if (h.source !== undefined) rule.source = h.source;
+  if (h.destination !== undefined) rule.destination = h.destination;
+  if (h.inInterface !== undefined) rule.inInterface = h.inInterface;
+  if (h.outInterface !== undefined) rule.outInterface = h.outInterface;
+  if (h.protocol !== undefined) rule.protocol = h.protocol;
+  if (h.fragment) rule.fragment = true;
+  for (const k of ['source', 'destination', 'inInterface', 'outInterface', 'protocol', 'fragment'] as const) {
+    if (h.invert[k]) rule.invert[k] = true;
+  }
+  Object.defineProperty(rule, SPEC, { value: spec, enumerable: false });
+  return rule as DecodedRule;
+}
+
+/** The iptables words for a rule object (what you would type after `iptables -A CHAIN`). */
+export function ruleWords(rule: RuleInput): string[] {
+  const w: string[] = [];
+  const inv = rule.invert ?? {};
+  const add = (neg: boolean | undefined, ...words: string[]) => {
+    if (neg) w.push('!');
+    w.push(...words);
+  };
+  if (rule.source !== undefined) add(inv.source, '-s', rule.source);
+  if (rule.destination !== undefined) add(inv.destination, '-d', rule.destination);
+  if (rule.inInterface !== undefined) add(inv.inInterface, '-i', rule.inInterface);
+  if (rule.outInterface !== undefined) add(inv.outInterface, '-o', rule.outInterface);
+  if (rule.protocol !== undefined) add(inv.protocol, '-p', String(rule.protocol));
+  if (rule.fragment) add(inv.fragment, '-f');
+  for (const m of rule.matches ?? []) {
+    w.push('-m', m.name, ...optionWords(m.options));
+  }
+  const t = typeof rule.target === 'string' ? { name: rule.target } : rule.target;
+  if (t) {
+    w.push(t.kind === 'goto' ? '-g' : '-j', t.name, ...optionWords(t.options));
+  }
+  return w;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function optionWords(options: OptionsInput | undefined): string[] {
+  if (!options) return [];
+  const w: string[] = [];
+  if (Array.isArray(options)) {
+    for (const o of options) {
+      if (o.invert) w.push('!');
+      if (o.name !== '') w.push(`--${o.name}`);
+      w.push(...o.values);
+    }
+    return w;
+  }
+  for (const [key, raw] of Object.entries(options)) {
+    if (raw === false || raw === undefined) continue;
+    const isBox = typeof raw === 'object' && !Array.isArray(raw);
+    const value = isBox ? raw.value : raw;
+    if (isBox && raw.invert) w.push('!');
+    w.push(`--${kebab(key)}`);
+    if (value === true) continue;
+    if (Array.isArray(value)) w.push(...value.map(String));
+    else w.push(String(value));
+  }
+  return w;
+}

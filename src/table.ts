@@ -1,0 +1,591 @@
+/**
+ * Table: one snapshot of one kernel table. Reading gives chains and rules;
+ * the mutations (named after the iptables commands) change the snapshot in
+ * memory; commit() writes the whole table back in one atomic kernel replace.
+ * Rule positions are 1-based, as in iptables.
+ */
+import { IptcError, argumentError, withContext } from './errors.js';
+import { OpCode, native, type FamilyName, type NativeOp, type NativeRules, type NativeTable } from './native.js';
+import { badChainName, checkTableName, interfaceProblem } from './names.js';
+import { withNetnsFd, type NetnsOption } from './netns.js';
+import { ruleWords, walkRules, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
+import { splitWords, joinWords } from './words.js';
+import { findRejectedRule } from './culprit.js';
+
+export interface TableOptions {
+  /** 'ipv4' (iptables, the default) or 'ipv6' (ip6tables). */
+  family?: FamilyName;
+  /** The network namespace: a Netns, an `ip netns` name, or a path. Default: the caller's own. */
+  netns?: NetnsOption;
+}
+
+export interface CommitOptions {
+  /** How long to wait for the xtables lock, in ms (default 10000; 0: do not wait; -1: forever). */
+  lockTimeout?: number;
+}
+
+export interface Chain {
+  name: string;
+  builtin: boolean;
+  /** Built-in chains only. */
+  policy?: 'ACCEPT' | 'DROP';
+  /** The policy's counters (built-in chains only). */
+  counters?: Counters;
+  /** How many rules jump or go to this chain. */
+  references: number;
+  /** Number of rules. */
+  length: number;
+}
+
+/** A rule as the snapshot holds it: its iptables-save spec, counters, and how to decode it. */
+interface RuleRecord {
+  spec: string;
+  counters: Counters;
+  decode: () => DecodedRule;
+  rule?: DecodedRule;
+  /** Chain this rule jumps or goes to, for reference counts. */
+  jumpsTo?: string;
+}
+
+interface ChainState {
+  name: string;
+  builtin: boolean;
+  policy?: 'ACCEPT' | 'DROP';
+  policyCounters?: Counters;
+  rules: RuleRecord[];
+}
+
+/** What each queued op was about, to name it when the kernel or libiptc refuses it. */
+interface OpInfo {
+  chain: string;
+  position?: number;
+  spec?: string;
+}
+
+const DEFAULT_LOCK_TIMEOUT = 10_000;
+
+function lockPath(): string {
+  const p = process.env.XTABLES_LOCKFILE;
+  return p ? p : '/run/xtables.lock';
+}
+
+export class Table {
+  readonly name: string;
+  readonly family: FamilyName;
+  readonly #netns: NetnsOption;
+  #digest: string;
+  #chains: ChainState[] = [];
+  #ops: NativeOp[] = [];
+  #opInfo: OpInfo[] = [];
+  #spent = false;
+
+  private constructor(name: string, family: FamilyName, netns: NetnsOption, t: NativeTable) {
+    this.name = name;
+    this.family = family;
+    this.#netns = netns;
+    this.#digest = t.digest;
+    this.#load(t);
+  }
+
+  /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
+  static async open(name: string, options: TableOptions = {}): Promise<Table> {
+    const { family, netns } = checkOptions(name, options);
+    const t = await withNetnsFd(netns, (fd) => native.readTable(family, name, fd, true));
+    return new Table(name, family, netns, t);
+  }
+
+  /** Like open(), on the calling thread. */
+  static openSync(name: string, options: TableOptions = {}): Table {
+    const { family, netns } = checkOptions(name, options);
+    const t = withNetnsFd(netns, (fd) => native.readTable(family, name, fd, false));
+    return new Table(name, family, netns, t);
+  }
+
+  #load(t: NativeTable): void {
+    let next = 0;
+    const records: RuleRecord[] = [];
+    walkRules(this.family, t, (spec, packets, bytes, decode) => {
+      records.push({ spec, counters: { packets, bytes }, decode });
+    });
+    this.#chains = t.chains.map((c) => {
+      const rules = records.slice(next, next + c.ruleCount);
+      next += c.ruleCount;
+      const s: ChainState = { name: c.name, builtin: c.builtin, rules };
+      if (c.builtin) {
+        s.policy = c.policy as 'ACCEPT' | 'DROP';
+        s.policyCounters = { packets: c.packets!, bytes: c.bytes! };
+      }
+      return s;
+    });
+    const names = new Set(this.#chains.map((c) => c.name));
+    for (const r of records) r.jumpsTo = jumpTarget(r.spec, names);
+  }
+
+  // ---- reading ---------------------------------------------------------
+
+  /** Every chain: built-ins first in hook order, then user chains. */
+  chains(): Chain[] {
+    return this.#chains.map((c) => this.#chainInfo(c));
+  }
+
+  chain(name: string): Chain | undefined {
+    const c = this.#chains.find((x) => x.name === name);
+    return c && this.#chainInfo(c);
+  }
+
+  /** The rules of a chain, in order (rule 1 first). */
+  rules(chain: string): DecodedRule[] {
+    return this.#need(chain).rules.map((r) => (r.rule ??= r.decode()));
+  }
+
+  /** True while the snapshot has changes not yet committed. */
+  get dirty(): boolean {
+    return this.#ops.length > 0;
+  }
+
+  /** The table in iptables-save format (without the `#` comment lines). */
+  save(options: { counters?: boolean } = {}): string {
+    const out: string[] = [`*${this.name}`];
+    for (const c of this.#chains) {
+      if (c.builtin) out.push(`:${c.name} ${c.policy} [${c.policyCounters!.packets}:${c.policyCounters!.bytes}]`);
+      else out.push(`:${c.name} - [0:0]`);
+    }
+    for (const c of this.#chains) {
+      for (const r of c.rules) {
+        out.push(options.counters ? `[${r.counters.packets}:${r.counters.bytes}] -A ${c.name}${r.spec}` : `-A ${c.name}${r.spec}`);
+      }
+    }
+    out.push('COMMIT', '');
+    return out.join('\n');
+  }
+
+  #chainInfo(c: ChainState): Chain {
+    let references = 0;
+    for (const o of this.#chains) for (const r of o.rules) if (r.jumpsTo === c.name) references++;
+    const info: Chain = { name: c.name, builtin: c.builtin, references, length: c.rules.length };
+    if (c.builtin) {
+      info.policy = c.policy!;
+      info.counters = { ...c.policyCounters! };
+    }
+    return info;
+  }
+
+  #need(chain: string): ChainState {
+    if (typeof chain !== 'string') throw argumentError(`chain must be a string, got ${typeof chain}`);
+    const c = this.#chains.find((x) => x.name === chain);
+    if (!c) throw argumentError(`no chain '${chain}' in table ${this.name}`, { table: this.name, chain });
+    return c;
+  }
+
+  // ---- rules in --------------------------------------------------------
+
+  /**
+   * Turns a rule (iptables words after the chain, or a rule object) into
+   * kernel entries through libxtables. Several when -s/-d list several addresses.
+   */
+  #encode(chain: string, rule: string | RuleInput): { entries: Buffer[]; records: RuleRecord[] } {
+    let words: string[];
+    if (typeof rule === 'string') words = splitWords(rule);
+    else if (rule && typeof rule === 'object') words = ruleWords(rule);
+    else throw argumentError(`a rule must be a string or a rule object, got ${rule === null ? 'null' : typeof rule}`);
+    const jump = jumpWord(words);
+    const names = new Set(this.#chains.map((c) => c.name));
+    let parsed;
+    try {
+      parsed = native.parseRule(this.family, this.name, words, jump !== undefined && names.has(jump));
+    } catch (e) {
+      throw withContext(e, `bad rule for chain ${chain}`, { table: this.name, chain, rule: joinWords(words) });
+    }
+    const records: RuleRecord[] = [];
+    walkRules(this.family, parsed, (spec, packets, bytes, decode) => {
+      records.push({ spec, counters: { packets, bytes }, decode, jumpsTo: jumpTarget(spec, names) });
+    });
+    const first = records[0]!.decode();
+    const problem = interfaceProblem(chain, first.inInterface !== undefined, first.outInterface !== undefined);
+    if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: first[SPEC].trim() });
+    const counters = typeof rule === 'object' ? rule.counters : undefined;
+    if (counters && (counters.packets !== undefined || counters.bytes !== undefined)) {
+      const at = this.family === 'ipv4' ? 96 : 152;
+      for (let i = 0; i < parsed.entries.length; i++) {
+        const e = parsed.entries[i]!;
+        e.writeBigUInt64LE(BigInt(counters.packets ?? 0), at);
+        e.writeBigUInt64LE(BigInt(counters.bytes ?? 0), at + 8);
+        records[i]!.counters = { packets: BigInt(counters.packets ?? 0), bytes: BigInt(counters.bytes ?? 0) };
+      }
+    }
+    return { entries: parsed.entries, records };
+  }
+
+  #mutable(): void {
+    if (this.#spent) {
+      throw new IptcError('this snapshot was committed; open the table again (or call reload()) to change it further', {
+        code: 'ERR_IPTC_SPENT',
+        table: this.name,
+      });
+    }
+  }
+
+  #queue(op: NativeOp, info: OpInfo): void {
+    this.#ops.push(op);
+    this.#opInfo.push(info);
+  }
+
+  // ---- mutations (iptables commands) -----------------------------------
+
+  /** -A: appends a rule to the end of a chain. */
+  append(chain: string, rule: string | RuleInput): this {
+    this.#mutable();
+    const c = this.#need(chain);
+    const { entries, records } = this.#encode(chain, rule);
+    entries.forEach((e, i) => {
+      c.rules.push(records[i]!);
+      this.#queue([OpCode.Append, chain, e], { chain, position: c.rules.length, spec: records[i]!.spec });
+    });
+    return this;
+  }
+
+  /** -I: inserts a rule at a 1-based position (default 1, the top). */
+  insert(chain: string, rule: string | RuleInput, position = 1): this {
+    this.#mutable();
+    const c = this.#need(chain);
+    this.#checkPosition(c, position, c.rules.length + 1, 'insert');
+    const { entries, records } = this.#encode(chain, rule);
+    // As iptables does for several addresses: each at the same position.
+    entries.forEach((e, i) => {
+      c.rules.splice(position - 1, 0, records[i]!);
+      this.#queue([OpCode.Insert, chain, e, position - 1], { chain, position, spec: records[i]!.spec });
+    });
+    return this;
+  }
+
+  /** -R: replaces the rule at a 1-based position. */
+  replace(chain: string, position: number, rule: string | RuleInput): this {
+    this.#mutable();
+    const c = this.#need(chain);
+    this.#checkPosition(c, position, c.rules.length, 'replace');
+    const { entries, records } = this.#encode(chain, rule);
+    if (entries.length !== 1) {
+      throw argumentError('a replacement rule must give a single source and destination address', { table: this.name, chain });
+    }
+    c.rules[position - 1] = records[0]!;
+    this.#queue([OpCode.Replace, chain, entries[0]!, position - 1], { chain, position, spec: records[0]!.spec });
+    return this;
+  }
+
+  /** -D: deletes the rule at a 1-based position, or the first rule equal to the one given. */
+  delete(chain: string, ruleOrPosition: number | string | RuleInput): this {
+    this.#mutable();
+    const c = this.#need(chain);
+    if (typeof ruleOrPosition === 'number') {
+      this.#checkPosition(c, ruleOrPosition, c.rules.length, 'delete');
+      this.#deleteAt(c, ruleOrPosition);
+      return this;
+    }
+    const { records } = this.#encode(chain, ruleOrPosition);
+    // Check every part exists first, so a failed delete changes nothing.
+    const positions = records.map((r) => this.#find(c, r.spec));
+    records.forEach((r, i) => {
+      if (positions[i]! < 0) {
+        throw argumentError(`no rule in chain ${chain} matches: -A ${chain}${r.spec}`, { table: this.name, chain, rule: r.spec.trim() });
+      }
+    });
+    for (const r of records) this.#deleteAt(c, this.#find(c, r.spec) + 1);
+    return this;
+  }
+
+  /** -C: whether the chain holds a rule equal to the one given. */
+  check(chain: string, rule: string | RuleInput): boolean {
+    const c = this.#need(chain);
+    const { records } = this.#encode(chain, rule);
+    return records.every((r) => this.#find(c, r.spec) >= 0);
+  }
+
+  /** -F: removes every rule of one chain, or of every chain. */
+  flush(chain?: string): this {
+    this.#mutable();
+    const targets = chain === undefined ? this.#chains : [this.#need(chain)];
+    for (const c of targets) {
+      c.rules = [];
+      this.#queue([OpCode.Flush, c.name], { chain: c.name });
+    }
+    return this;
+  }
+
+  /** -N: creates an empty user chain. */
+  createChain(name: string): this {
+    this.#mutable();
+    const bad = badChainName(name);
+    if (bad) throw argumentError(bad, { table: this.name, chain: String(name) });
+    if (this.#chains.some((c) => c.name === name)) throw argumentError(`chain '${name}' already exists`, { table: this.name, chain: name });
+    if (this.#isTargetName(name)) throw argumentError(`chain name '${name}' may not clash with a target name`, { table: this.name, chain: name });
+    this.#insertChainSorted({ name, builtin: false, rules: [] });
+    this.#queue([OpCode.NewChain, name], { chain: name });
+    return this;
+  }
+
+  /** -X: deletes an empty, unreferenced user chain; with no name, every user chain. */
+  deleteChain(name?: string): this {
+    this.#mutable();
+    const targets = name === undefined ? this.#chains.filter((c) => !c.builtin) : [this.#need(name)];
+    const going = new Set(targets.map((c) => c.name));
+    for (const c of targets) {
+      if (c.builtin) throw argumentError(`can't delete built-in chain ${c.name}`, { table: this.name, chain: c.name });
+      if (c.rules.length > 0) {
+        throw argumentError(`chain ${c.name} is not empty (flush it first)`, { table: this.name, chain: c.name });
+      }
+      for (const o of this.#chains) {
+        if (going.has(o.name) && o.rules.length === 0) continue;
+        const at = o.rules.findIndex((r) => r.jumpsTo === c.name);
+        if (at >= 0) {
+          throw argumentError(`chain ${c.name} is still referenced (rule ${at + 1} of ${o.name})`, {
+            table: this.name,
+            chain: c.name,
+          });
+        }
+      }
+    }
+    for (const c of targets) {
+      this.#chains.splice(this.#chains.indexOf(c), 1);
+      this.#queue([OpCode.DeleteChain, c.name], { chain: c.name });
+    }
+    return this;
+  }
+
+  /** -E: renames a user chain; rules that jump to it follow. */
+  renameChain(from: string, to: string): this {
+    this.#mutable();
+    const c = this.#need(from);
+    if (c.builtin) throw argumentError(`can't rename built-in chain ${from}`, { table: this.name, chain: from });
+    const bad = badChainName(to);
+    if (bad) throw argumentError(bad, { table: this.name, chain: String(to) });
+    if (this.#chains.some((x) => x.name === to)) throw argumentError(`chain '${to}' already exists`, { table: this.name, chain: to });
+    if (this.#isTargetName(to)) throw argumentError(`chain name '${to}' may not clash with a target name`, { table: this.name, chain: to });
+    this.#chains.splice(this.#chains.indexOf(c), 1);
+    c.name = to;
+    this.#insertChainSorted(c);
+    for (const o of this.#chains) {
+      for (const r of o.rules) {
+        if (r.jumpsTo !== from) continue;
+        r.spec = r.spec.replace(/ -([jg]) \S+$/, ` -$1 ${to}`);
+        r.jumpsTo = to;
+        const decode = r.decode;
+        r.decode = () => renamed(decode(), to, r.spec);
+        delete r.rule;
+      }
+    }
+    this.#queue([OpCode.Rename, from, to], { chain: from });
+    return this;
+  }
+
+  /** -Z: zeroes the counters of every chain, one chain, or one rule (1-based). */
+  zero(chain?: string, position?: number): this {
+    this.#mutable();
+    const zero = (): Counters => ({ packets: 0n, bytes: 0n });
+    if (position !== undefined) {
+      if (chain === undefined) throw argumentError('zeroing one rule needs its chain');
+      const c = this.#need(chain);
+      this.#checkPosition(c, position, c.rules.length, 'zero');
+      const r = c.rules[position - 1]!;
+      r.counters = zero();
+      if (r.rule) r.rule.counters = zero();
+      this.#queue([OpCode.ZeroRule, chain, position - 1], { chain, position });
+      return this;
+    }
+    for (const c of chain === undefined ? this.#chains : [this.#need(chain)]) {
+      for (const r of c.rules) {
+        r.counters = zero();
+        if (r.rule) r.rule.counters = zero();
+      }
+      if (c.builtin) c.policyCounters = zero();
+      this.#queue([OpCode.ZeroChain, c.name], { chain: c.name });
+    }
+    return this;
+  }
+
+  /** -P: sets a built-in chain's policy (ACCEPT or DROP), optionally with its counters. */
+  setPolicy(chain: string, target: 'ACCEPT' | 'DROP', counters?: Partial<Counters>): this {
+    this.#mutable();
+    const c = this.#need(chain);
+    if (!c.builtin) throw argumentError(`only built-in chains have a policy; ${chain} is a user chain`, { table: this.name, chain });
+    if (target !== 'ACCEPT' && target !== 'DROP') {
+      throw argumentError(`bad policy ${JSON.stringify(target)}: must be ACCEPT or DROP`, { table: this.name, chain });
+    }
+    if (this.name === 'nat' && target === 'DROP') {
+      throw argumentError('the nat table is not intended for filtering: DROP is not allowed as a policy there', { table: this.name, chain });
+    }
+    c.policy = target;
+    let k: [bigint, bigint] | undefined;
+    if (counters) {
+      k = [BigInt(counters.packets ?? 0), BigInt(counters.bytes ?? 0)];
+      c.policyCounters = { packets: k[0], bytes: k[1] };
+    }
+    this.#queue(k ? [OpCode.Policy, chain, target, k] : [OpCode.Policy, chain, target], { chain });
+    return this;
+  }
+
+  // ---- commit ----------------------------------------------------------
+
+  /**
+   * Writes the whole table in one atomic kernel replace, holding the xtables
+   * lock. Fails with ERR_IPTC_CONFLICT, committing nothing, when the table
+   * changed in the kernel since this snapshot was read. After a commit the
+   * snapshot is spent: open the table again (or reload()) to change it further.
+   */
+  async commit(options: CommitOptions = {}): Promise<void> {
+    this.#mutable();
+    const timeout = checkTimeout(options.lockTimeout);
+    try {
+      await withNetnsFd(this.#netns, (fd) =>
+        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, lockPath(), timeout, true),
+      );
+    } catch (e) {
+      throw await this.#explain(e);
+    }
+    this.#spent = true;
+  }
+
+  commitSync(options: CommitOptions = {}): void {
+    this.#mutable();
+    const timeout = checkTimeout(options.lockTimeout);
+    try {
+      withNetnsFd(this.#netns, (fd) =>
+        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, lockPath(), timeout, false),
+      );
+    } catch (e) {
+      throw this.#explainSync(e);
+    }
+    this.#spent = true;
+  }
+
+  /** Reads the table again into this object, dropping uncommitted changes. */
+  async reload(): Promise<this> {
+    const t = await withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, true));
+    this.#reset(t);
+    return this;
+  }
+
+  reloadSync(): this {
+    this.#reset(withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, false)));
+    return this;
+  }
+
+  #reset(t: NativeTable): void {
+    this.#digest = t.digest;
+    this.#ops = [];
+    this.#opInfo = [];
+    this.#spent = false;
+    this.#load(t);
+  }
+
+  #explainSync(e: unknown): unknown {
+    if (!(e instanceof IptcError)) return e;
+    e.table = this.name;
+    if (e.index !== undefined) {
+      const info = this.#opInfo[e.index];
+      delete e.index;
+      if (info) return withContext(e, describeOp(info), { chain: info.chain, position: info.position, rule: info.spec?.trim() });
+    }
+    if (e.syscall?.endsWith('_commit')) {
+      e.code = 'ERR_IPTC_COMMIT';
+      e.message = `the kernel refused the new ${this.name} table (${e.message}); nothing was changed`;
+    }
+    return e;
+  }
+
+  async #explain(e: unknown): Promise<unknown> {
+    const out = this.#explainSync(e);
+    if (out instanceof IptcError && out.code === 'ERR_IPTC_COMMIT') {
+      const culprit = await findRejectedRule(this.family, this.name, this.#chains);
+      if (culprit) {
+        out.chain = culprit.chain;
+        out.position = culprit.position;
+        out.rule = culprit.spec.trim();
+        out.message += `: rule ${culprit.position} of chain ${culprit.chain} is the one refused: -A ${culprit.chain}${culprit.spec}`;
+      }
+    }
+    return out;
+  }
+
+  // ---- helpers ---------------------------------------------------------
+
+  #checkPosition(c: ChainState, position: number, max: number, what: string): void {
+    if (!Number.isInteger(position) || position < 1 || position > max) {
+      throw argumentError(
+        `cannot ${what} at position ${position} in chain ${c.name}: positions are 1-based and ${
+          max === 0 ? 'the chain is empty' : `must be between 1 and ${max}`
+        }`,
+        { table: this.name, chain: c.name, position: typeof position === 'number' ? position : undefined },
+      );
+    }
+  }
+
+  #find(c: ChainState, spec: string): number {
+    return c.rules.findIndex((r) => r.spec === spec);
+  }
+
+  #deleteAt(c: ChainState, position: number): void {
+    const [r] = c.rules.splice(position - 1, 1);
+    this.#queue([OpCode.Delete, c.name, position - 1], { chain: c.name, position, spec: r!.spec });
+  }
+
+  #insertChainSorted(c: ChainState): void {
+    // libiptc keeps user chains in name order; mirror it so save() matches the kernel after commit.
+    const at = this.#chains.findIndex((x) => !x.builtin && x.name > c.name);
+    if (at < 0) this.#chains.push(c);
+    else this.#chains.splice(at, 0, c);
+  }
+
+  #isTargetName(name: string): boolean {
+    if (['ACCEPT', 'DROP', 'QUEUE', 'RETURN'].includes(name)) return true;
+    try {
+      native.parseRule(this.family, this.name, ['-j', name], false);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function describeOp(info: OpInfo): string {
+  const where = info.position !== undefined ? `rule ${info.position} of chain ${info.chain}` : `chain ${info.chain}`;
+  return info.spec ? `${where} (-A ${info.chain}${info.spec})` : where;
+}
+
+function renamed(rule: DecodedRule, to: string, spec: string): DecodedRule {
+  const copy = { ...rule, target: rule.target ? { ...rule.target, name: to } : null };
+  Object.defineProperty(copy, SPEC, { value: spec, enumerable: false });
+  return copy as DecodedRule;
+}
+
+/** The chain a rule's spec jumps or goes to, when it is one of `names`. */
+function jumpTarget(spec: string, names: Set<string>): string | undefined {
+  const m = / -[jg] (\S+)$/.exec(spec);
+  return m && names.has(m[1]!) ? m[1] : undefined;
+}
+
+/** The word after the last -j/--jump/-g/--goto, if any. */
+function jumpWord(words: string[]): string | undefined {
+  for (let i = words.length - 2; i >= 0; i--) {
+    const w = words[i]!;
+    if (w === '-j' || w === '--jump' || w === '-g' || w === '--goto') return words[i + 1];
+  }
+  return undefined;
+}
+
+function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption } {
+  checkTableName(name);
+  if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
+  const known = new Set(['family', 'netns']);
+  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns)`);
+  const family = options.family ?? 'ipv4';
+  if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${JSON.stringify(family)}`);
+  return { family, netns: options.netns };
+}
+
+function checkTimeout(t: number | undefined): number {
+  if (t === undefined) return DEFAULT_LOCK_TIMEOUT;
+  if (!Number.isInteger(t) || t < -1 || t > 2 ** 31 - 1) throw argumentError(`lockTimeout must be an integer number of ms (-1 for forever), got ${t}`);
+  return t;
+}
+
+export type { NativeRules };

@@ -1,0 +1,71 @@
+/**
+ * Splitting a rule into words, and joining words back, the way
+ * iptables-restore does: whitespace separates, double quotes group, and
+ * inside quotes a backslash escapes the next character.
+ */
+import { IptcError } from './errors.js';
+
+/** iptables-restore refuses longer words ("Parameter too long!"). */
+export const MAX_WORD = 1023;
+
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let open = false;
+  let escaped = false;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (open) {
+      if (escaped) {
+        cur += ch;
+        escaped = false;
+        continue;
+      }
+      if (ch === '\\') {
+        escaped = true;
+        continue;
+      }
+      if (ch !== '"') {
+        cur += ch;
+        continue;
+      }
+      open = false; // a closing quote ends the word
+    } else if (ch === '"') {
+      open = true;
+      quoted = true;
+      continue;
+    }
+    if (ch === '"' || ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
+      if (ch !== '"' && cur.length === 0 && !quoted) continue;
+      words.push(checkWord(cur));
+      cur = '';
+      quoted = false;
+      continue;
+    }
+    cur += ch;
+  }
+  if (open) throw new IptcError('unterminated quote', { code: 'ERR_IPTC_PARSE' });
+  if (cur.length > 0 || quoted) words.push(checkWord(cur));
+  return words;
+}
+
+function checkWord(w: string): string {
+  if (w.length > MAX_WORD) {
+    throw new IptcError(`parameter too long (${w.length} characters, at most ${MAX_WORD}): ${w.slice(0, 40)}...`, {
+      code: 'ERR_IPTC_PARSE',
+    });
+  }
+  if (w.includes('\0')) throw new IptcError('NUL byte in rule text', { code: 'ERR_IPTC_PARSE' });
+  return w;
+}
+
+/** Quotes a word when iptables-restore would otherwise split or mangle it. */
+export function quoteWord(w: string): string {
+  if (w !== '' && !/[\s"\\]/.test(w)) return w;
+  return `"${w.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+export function joinWords(words: readonly string[]): string {
+  return words.map(quoteWord).join(' ');
+}
