@@ -17,7 +17,7 @@
         "src-native/xt_glue.c"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "XTG_LIBDIR=\"<!(pkg-config --variable=xtlibdir xtables)\""],
       "include_dirs": ["<!@(pkg-config --cflags-only-I libip4tc libip6tc xtables | sed s/-I//g)"],
       "libraries": ["<!@(pkg-config --libs libip4tc libip6tc xtables)"],
       "cflags": ["-fvisibility=hidden", "-fstack-protector-strong", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],

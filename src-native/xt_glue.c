@@ -10,7 +10,12 @@
 #include "xt_glue.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -23,11 +28,15 @@
 
 #include <libiptc/libiptc.h>
 #include <libiptc/libip6tc.h>
+/* The internal part of xtables.h (afinfo, XT_OPTION_OFFSET_SCALE) is what
+ * the iptables binary itself uses; libxtables exports all of it. */
+#define XTABLES_INTERNAL
 #include <xtables.h>
 
-/* libxtables spaces each extension's option values this far apart (the
- * iptables binary defines the same constant). */
-#define XT_OPTION_OFFSET_SCALE 256
+/* Exported by libxtables, not declared by its header. */
+extern struct xtables_match *xtables_pending_matches;
+extern struct xtables_target *xtables_pending_targets;
+
 
 /* ---- the error trap ---------------------------------------------------- */
 
@@ -126,6 +135,130 @@ int xtg_init(char *err, size_t errlen) {
 
 void xtg_set_family(int nfproto) { xtables_set_nfproto(nfproto); }
 
+/* ---- target libraries for both families ------------------------------- */
+/*
+ * libxtables registers a target library's targets only for the family that
+ * is current when the library is first loaded (matches it keeps for all), and
+ * dlopen never runs a library's constructor twice. So the second family to
+ * use, say, libxt_NAT.so would find no DNAT at all. For that second family
+ * we load a private copy of the library (from a memfd, which dlopen sees as
+ * a new object), keep the targets it registers for this family, and drop
+ * everything else it registered, which the first copy already provides.
+ * Lookups then go through MUST_SUCCEED under the trap, which (unlike
+ * TRY_LOAD) is never short-cut by libxtables' family-blind "not a target"
+ * cache.
+ */
+#ifndef XTG_LIBDIR
+#define XTG_LIBDIR "/usr/lib/x86_64-linux-gnu/xtables"
+#endif
+
+/* By file identity: several names are often links to one library. */
+struct loaded_lib {
+  struct loaded_lib *next;
+  int nfproto;
+  dev_t dev;
+  ino_t ino;
+};
+static struct loaded_lib *loaded_libs;
+
+static const char *libdir(void) {
+  const char *d = getenv("XTABLES_LIBDIR");
+  return d && *d ? d : XTG_LIBDIR;
+}
+
+static struct link_map *object_of(const void *p) {
+  Dl_info info;
+  struct link_map *lm = NULL;
+  if (!dladdr1(p, &info, (void **)&lm, RTLD_DL_LINKMAP)) return NULL;
+  return lm;
+}
+
+static void drop_foreign(struct link_map *copy, int nfproto) {
+  struct xtables_target **t = &xtables_pending_targets;
+  struct xtables_match **m = &xtables_pending_matches;
+  while (*t) {
+    if (object_of(*t) == copy && (*t)->family != nfproto) *t = (*t)->next;
+    else t = &(*t)->next;
+  }
+  while (*m) {
+    if (object_of(*m) == copy) *m = (*m)->next;
+    else m = &(*m)->next;
+  }
+}
+
+static void load_copy(const char *path, int nfproto) {
+  char buf[65536], fdpath[64];
+  int in = open(path, O_RDONLY | O_CLOEXEC), out;
+  ssize_t n;
+  void *h;
+  struct link_map *lm = NULL;
+  if (in < 0) return;
+  out = memfd_create("iptc-xtables-copy", MFD_CLOEXEC);
+  if (out < 0) {
+    close(in);
+    return;
+  }
+  while ((n = read(in, buf, sizeof(buf))) > 0)
+    if (write(out, buf, n) != n) break;
+  close(in);
+  snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", out);
+  h = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+  /* The memfd stays open for good: dlopen knows objects by name first, and a
+   * reused fd number would make the next copy's path name this one. */
+  if (h && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0) drop_foreign(lm, nfproto);
+}
+
+static void ensure_target_lib(const char *name) {
+  const char *prefixes[2];
+  int i, nfproto = afinfo->family;
+  prefixes[0] = afinfo->libprefix;
+  prefixes[1] = "libxt_";
+  for (i = 0; i < 2; i++) {
+    char path[256];
+    struct stat st;
+    struct loaded_lib *l;
+    void *h;
+    snprintf(path, sizeof(path), "%s/%s%s.so", libdir(), prefixes[i], name);
+    if (stat(path, &st) != 0) continue;
+    for (l = loaded_libs; l; l = l->next)
+      if (l->nfproto == nfproto && l->dev == st.st_dev && l->ino == st.st_ino) break;
+    if (l) continue;
+    l = calloc(1, sizeof(*l));
+    if (!l) return;
+    l->nfproto = nfproto;
+    l->dev = st.st_dev;
+    l->ino = st.st_ino;
+    l->next = loaded_libs;
+    loaded_libs = l;
+    h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (!h) {
+      dlopen(path, RTLD_NOW); /* first load: registers for this family */
+      continue;
+    }
+    dlclose(h);
+    /* Loaded before, by us for the other family: this family needs a copy.
+     * (Loaded by libxtables itself: only for the standard target, which
+     * serves every family.) */
+    for (l = loaded_libs->next; l; l = l->next)
+      if (l->dev == st.st_dev && l->ino == st.st_ino) break;
+    if (l) load_copy(path, nfproto);
+  }
+}
+
+/* A target by name, or NULL: never poisons later lookups, never exits. */
+static struct xtables_target *find_target(const char *name) {
+  jmp_buf outer;
+  struct xtables_target *volatile t = NULL;
+  int armed = trap_armed;
+  ensure_target_lib(name);
+  memcpy(outer, trap, sizeof(trap));
+  trap_armed = 1;
+  if (setjmp(trap) == 0) t = xtables_find_target(name, XTF_LOAD_MUST_SUCCEED);
+  memcpy(trap, outer, sizeof(trap));
+  trap_armed = armed;
+  return t;
+}
+
 /* ---- output capture ---------------------------------------------------- */
 /* Extensions print with printf. We point the `stdout` variable (not fd 1,
  * which Node's other threads write) at a memory stream while they run. */
@@ -188,7 +321,7 @@ static void describe_target(const struct xt_entry_target *t, const void *ip,
   if (t->u.user.name[0]) {
     const char *name = t->u.user.name;
     struct xtables_target *target, *tg, *shown;
-    target = xtables_find_target(name, XTF_TRY_LOAD);
+    target = find_target(name);
     if (!target)
       xtables_error(OTHER_PROBLEM, "Can't find library for target `%s'", name);
     tg = shown = xtables_find_target_revision(name, XTF_TRY_LOAD, target,
@@ -299,7 +432,7 @@ static struct parse_state {
   char *protocol;
   int proto_used;
   const char *jumpto;
-  int goto_set;
+  int goto_set, jump_is_chain;
   struct xtables_rule_match *matches;
   struct xtables_target *target;
   const char *shost, *dhost;
@@ -398,7 +531,8 @@ static void command_jump(const char *name) {
     if (isspace((unsigned char)*p))
       xtables_error(PARAMETER_PROBLEM, "Invalid target name `%s'", name);
   ps.jumpto = name;
-  t = ps.target = xtables_find_target(name, XTF_TRY_LOAD);
+  /* A jump to a chain is no extension (and -N refuses target names). */
+  t = ps.target = ps.jump_is_chain ? NULL : find_target(name);
   if (!t) return;
   size = XT_ALIGN(sizeof(struct xt_entry_target)) + t->size;
   t->t = xtables_calloc(1, size);
@@ -595,6 +729,7 @@ int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
   memset(&ps, 0, sizeof(ps));
   memset(out, 0, sizeof(*out));
   ps.nfproto = nfproto;
+  ps.jump_is_chain = jump_is_chain;
   xtables_set_nfproto(nfproto);
   xt_params->option_offset = 0;
   xt_params->opts = xt_params->orig_opts;

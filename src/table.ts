@@ -9,7 +9,7 @@ import { OpCode, native, type FamilyName, type NativeOp, type NativeRules, type 
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { ruleWords, walkRules, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
-import { splitWords, joinWords } from './words.js';
+import { splitWords, joinWords, MAX_WORD } from './words.js';
 import { findRejectedRule } from './culprit.js';
 
 export interface TableOptions {
@@ -62,6 +62,13 @@ interface OpInfo {
   spec?: string;
 }
 
+/**
+ * A rule as iptables words after the chain name — one string
+ * (`'-p tcp --dport 22 -j ACCEPT'`, split as iptables-restore splits it) or
+ * a list of words — or as a rule object (what reading returns, or a RuleInput).
+ */
+export type RuleSpec = string | readonly string[] | RuleInput;
+
 const DEFAULT_LOCK_TIMEOUT = 10_000;
 
 function lockPath(): string {
@@ -99,6 +106,48 @@ export class Table {
     const { family, netns } = checkOptions(name, options);
     const t = withNetnsFd(netns, (fd) => native.readTable(family, name, fd, false));
     return new Table(name, family, netns, t);
+  }
+
+  /**
+   * Read, change, commit — again from a fresh read when another writer
+   * changed the table meanwhile (ERR_IPTC_CONFLICT), up to `retries` times
+   * (default 5). `change` must be safe to run more than once. Returns the
+   * committed snapshot.
+   */
+  static async update(
+    name: string,
+    options: TableOptions & CommitOptions & { retries?: number },
+    change: (table: Table) => void | Promise<void>,
+  ): Promise<Table> {
+    const { retries = 5, lockTimeout, ...open } = options;
+    for (let attempt = 0; ; attempt++) {
+      const t = await Table.open(name, open);
+      await change(t);
+      try {
+        await t.commit({ lockTimeout });
+        return t;
+      } catch (e) {
+        if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
+      }
+    }
+  }
+
+  static updateSync(
+    name: string,
+    options: TableOptions & CommitOptions & { retries?: number },
+    change: (table: Table) => void,
+  ): Table {
+    const { retries = 5, lockTimeout, ...open } = options;
+    for (let attempt = 0; ; attempt++) {
+      const t = Table.openSync(name, open);
+      change(t);
+      try {
+        t.commitSync({ lockTimeout });
+        return t;
+      } catch (e) {
+        if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
+      }
+    }
   }
 
   #load(t: NativeTable): void {
@@ -183,11 +232,18 @@ export class Table {
    * Turns a rule (iptables words after the chain, or a rule object) into
    * kernel entries through libxtables. Several when -s/-d list several addresses.
    */
-  #encode(chain: string, rule: string | RuleInput): { entries: Buffer[]; records: RuleRecord[] } {
+  #encode(chain: string, rule: RuleSpec): { entries: Buffer[]; records: RuleRecord[] } {
     let words: string[];
     if (typeof rule === 'string') words = splitWords(rule);
-    else if (rule && typeof rule === 'object') words = ruleWords(rule);
-    else throw argumentError(`a rule must be a string or a rule object, got ${rule === null ? 'null' : typeof rule}`);
+    else if (Array.isArray(rule)) words = checkWords(rule);
+    else if (rule && typeof rule === 'object') words = ruleWords(rule as RuleInput);
+    else throw argumentError(`a rule must be a string, a list of words or a rule object, got ${rule === null ? 'null' : typeof rule}`);
+    let counters = !Array.isArray(rule) && typeof rule === 'object' ? (rule as RuleInput).counters : undefined;
+    const c = takeCounters(words);
+    if (c) {
+      words = c.words;
+      counters = c.counters;
+    }
     const jump = jumpWord(words);
     const names = new Set(this.#chains.map((c) => c.name));
     let parsed;
@@ -203,7 +259,6 @@ export class Table {
     const first = records[0]!.decode();
     const problem = interfaceProblem(chain, first.inInterface !== undefined, first.outInterface !== undefined);
     if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: first[SPEC].trim() });
-    const counters = typeof rule === 'object' ? rule.counters : undefined;
     if (counters && (counters.packets !== undefined || counters.bytes !== undefined)) {
       const at = this.family === 'ipv4' ? 96 : 152;
       for (let i = 0; i < parsed.entries.length; i++) {
@@ -233,7 +288,7 @@ export class Table {
   // ---- mutations (iptables commands) -----------------------------------
 
   /** -A: appends a rule to the end of a chain. */
-  append(chain: string, rule: string | RuleInput): this {
+  append(chain: string, rule: RuleSpec): this {
     this.#mutable();
     const c = this.#need(chain);
     const { entries, records } = this.#encode(chain, rule);
@@ -245,7 +300,7 @@ export class Table {
   }
 
   /** -I: inserts a rule at a 1-based position (default 1, the top). */
-  insert(chain: string, rule: string | RuleInput, position = 1): this {
+  insert(chain: string, rule: RuleSpec, position = 1): this {
     this.#mutable();
     const c = this.#need(chain);
     this.#checkPosition(c, position, c.rules.length + 1, 'insert');
@@ -259,7 +314,7 @@ export class Table {
   }
 
   /** -R: replaces the rule at a 1-based position. */
-  replace(chain: string, position: number, rule: string | RuleInput): this {
+  replace(chain: string, position: number, rule: RuleSpec): this {
     this.#mutable();
     const c = this.#need(chain);
     this.#checkPosition(c, position, c.rules.length, 'replace');
@@ -273,7 +328,7 @@ export class Table {
   }
 
   /** -D: deletes the rule at a 1-based position, or the first rule equal to the one given. */
-  delete(chain: string, ruleOrPosition: number | string | RuleInput): this {
+  delete(chain: string, ruleOrPosition: number | RuleSpec): this {
     this.#mutable();
     const c = this.#need(chain);
     if (typeof ruleOrPosition === 'number') {
@@ -294,7 +349,7 @@ export class Table {
   }
 
   /** -C: whether the chain holds a rule equal to the one given. */
-  check(chain: string, rule: string | RuleInput): boolean {
+  check(chain: string, rule: RuleSpec): boolean {
     const c = this.#need(chain);
     const { records } = this.#encode(chain, rule);
     return records.every((r) => this.#find(c, r.spec) >= 0);
@@ -570,6 +625,33 @@ function jumpWord(words: string[]): string | undefined {
     if (w === '-j' || w === '--jump' || w === '-g' || w === '--goto') return words[i + 1];
   }
   return undefined;
+}
+
+function checkWords(words: readonly unknown[]): string[] {
+  return words.map((w, i) => {
+    if (typeof w !== 'string') throw argumentError(`rule word ${i + 1} must be a string, got ${typeof w}`);
+    if (w.includes('\0')) throw new IptcError(`NUL byte in rule word ${i + 1}`, { code: 'ERR_IPTC_PARSE' });
+    if (w.length > MAX_WORD) throw new IptcError(`rule word ${i + 1} is too long (${w.length} characters, at most ${MAX_WORD})`, { code: 'ERR_IPTC_PARSE' });
+    return w;
+  });
+}
+
+/** Takes `-c PKTS BYTES` (or `--set-counters`, or `-c PKTS,BYTES`) out of rule words, as iptables reads it. */
+function takeCounters(words: string[]): { words: string[]; counters: Counters } | undefined {
+  const i = words.findIndex((w) => w === '-c' || w === '--set-counters');
+  if (i < 0) return undefined;
+  let p = words[i + 1];
+  let b: string | undefined;
+  let n = 2;
+  if (p?.includes(',')) [p, b] = p.split(',', 2);
+  else {
+    b = words[i + 2];
+    n = 3;
+  }
+  if (p === undefined || b === undefined || !/^[0-9]+$/.test(p) || !/^[0-9]+$/.test(b) || BigInt(p) >= 2n ** 64n || BigInt(b) >= 2n ** 64n) {
+    throw new IptcError('-c needs packet and byte counters (-c PACKETS BYTES)', { code: 'ERR_IPTC_PARSE' });
+  }
+  return { words: [...words.slice(0, i), ...words.slice(i + n)], counters: { packets: BigInt(p), bytes: BigInt(b) } };
 }
 
 function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption } {
