@@ -53,12 +53,24 @@ uint64_t DigestBytes(const void* p, size_t n, uint64_t h) {
 }
 
 uint64_t DigestEntry(const Family& fam, const void* entry, uint64_t h) {
-  // Header up to the counters, then everything after them.
-  size_t countersAt = fam.headerSize - sizeof(xt_counters);  // the last header field
-  size_t next = fam.nextOffset(entry);
+  // The header up to the counters, then each match and the target by size,
+  // name and revision and data. Not the raw bytes: the kernel writes only a
+  // name's string into the read buffer, and libiptc's buffer holds leftover
+  // heap bytes after it, different from one read to the next.
   const char* e = static_cast<const char*>(entry);
-  h = DigestBytes(e, countersAt, h);
-  return DigestBytes(e + fam.headerSize, next - fam.headerSize, h);
+  h = DigestBytes(e, fam.headerSize - sizeof(xt_counters), h);
+  size_t next = fam.nextOffset(entry);
+  for (size_t off = fam.headerSize; off + sizeof(xt_entry_match) <= next;) {
+    const auto* m = reinterpret_cast<const xt_entry_match*>(e + off);
+    size_t size = m->u.match_size;
+    if (size < sizeof(xt_entry_match) || off + size > next) break;
+    h = DigestBytes(&m->u.match_size, sizeof(m->u.match_size), h);
+    h = DigestBytes(m->u.user.name, strnlen(m->u.user.name, sizeof(m->u.user.name)), h);
+    h = DigestBytes(&m->u.user.revision, 1, h);
+    h = DigestBytes(m->data, size - sizeof(xt_entry_match), h);
+    off += size;
+  }
+  return h;
 }
 
 }  // namespace iptc
