@@ -6,6 +6,7 @@
 #include "rule_codec.h"
 #include "table_commit.h"
 #include "table_read.h"
+#include "xtlock.h"
 
 namespace {
 
@@ -20,6 +21,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listTables", Napi::Function::New(env, iptc::ListTables));
   exports.Set("parseRule", Napi::Function::New(env, iptc::ParseRule));
   exports.Set("commitTable", Napi::Function::New(env, iptc::CommitTable));
+  exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
+  exports.Set("lockRelease", Napi::Function::New(env, iptc::LockRelease));
   return exports;
 }
 

@@ -7,6 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <memory>
+
+#include "worker.h"
+
 namespace iptc {
 
 static int64_t NowMs() {
@@ -16,6 +20,10 @@ static int64_t NowMs() {
 }
 
 XtablesLock::XtablesLock(const std::string& path, int timeoutMs, Failure& failure) {
+  if (path.empty()) {
+    skipped_ = true;
+    return;
+  }
   int fd = open(path.c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0600);
   if (fd < 0) {
     int e = errno;
@@ -52,6 +60,36 @@ XtablesLock::XtablesLock(const std::string& path, int timeoutMs, Failure& failur
 
 XtablesLock::~XtablesLock() {
   if (fd_ >= 0) close(fd_);
+}
+
+namespace {
+
+class LockJob : public Job {
+ public:
+  LockJob(std::string path, int timeout) : path_(std::move(path)), timeout_(timeout) {}
+  void Run() override {
+    XtablesLock lock(path_, timeout_, failure);
+    fd_ = lock.release();
+  }
+  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, fd_); }
+
+ private:
+  std::string path_;
+  int timeout_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+Napi::Value LockAcquire(const Napi::CallbackInfo& info) {
+  auto job = std::make_unique<LockJob>(info[0].As<Napi::String>(), info[1].As<Napi::Number>().Int32Value());
+  return RunJob(info.Env(), std::move(job), info[2].ToBoolean());
+}
+
+Napi::Value LockRelease(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd >= 0) close(fd);
+  return info.Env().Undefined();
 }
 
 }  // namespace iptc

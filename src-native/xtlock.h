@@ -10,13 +10,31 @@ namespace iptc {
 
 class XtablesLock {
  public:
+  // An empty path means the caller already holds the lock: take nothing.
   // timeoutMs < 0: wait forever; 0: try once.
   XtablesLock(const std::string& path, int timeoutMs, Failure& failure);
   ~XtablesLock();
-  bool held() const { return fd_ >= 0; }
+  bool held() const { return fd_ >= 0 || skipped_; }
+  // Hands the descriptor over (for JavaScript to hold across several calls).
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_ = -1;
+  bool skipped_ = false;
 };
+
+}  // namespace iptc
+
+#include <napi.h>
+
+namespace iptc {
+
+// lockAcquire(path, timeoutMs, async) -> fd ; lockRelease(fd)
+Napi::Value LockAcquire(const Napi::CallbackInfo& info);
+Napi::Value LockRelease(const Napi::CallbackInfo& info);
 
 }  // namespace iptc

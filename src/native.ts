@@ -80,6 +80,10 @@ export interface Native {
     lockPath: string, lockTimeoutMs: number, async: false): void;
   commitTable(family: FamilyName, table: string, netnsFd: number, digest: string, ops: NativeOp[],
     lockPath: string, lockTimeoutMs: number, async: true): Promise<void>;
+  /** Takes the xtables lock; the fd holds it until lockRelease. (commitTable with lockPath '' then skips locking.) */
+  lockAcquire(path: string, timeoutMs: number, async: false): number;
+  lockAcquire(path: string, timeoutMs: number, async: true): Promise<number>;
+  lockRelease(fd: number): void;
 }
 
 const SYSTEM_PACKAGES = 'libip4tc2 libip6tc2 libxtables12 iptables (to build from source: libiptc-dev libxtables-dev pkg-config g++ make python3)';

@@ -85,6 +85,8 @@ export class Table {
   #ops: NativeOp[] = [];
   #opInfo: OpInfo[] = [];
   #spent = false;
+  /** Set by update(), which holds the xtables lock itself around read and commit. */
+  #lockHeld = false;
 
   private constructor(name: string, family: FamilyName, netns: NetnsOption, t: NativeTable) {
     this.name = name;
@@ -109,10 +111,13 @@ export class Table {
   }
 
   /**
-   * Read, change, commit — again from a fresh read when another writer
-   * changed the table meanwhile (ERR_IPTC_CONFLICT), up to `retries` times
-   * (default 5). `change` must be safe to run more than once. Returns the
-   * committed snapshot.
+   * Read, change, commit, the way iptables does it: the xtables lock is held
+   * from before the read until after the commit, so no cooperating writer
+   * (iptables, iptables-restore, iptc-node) can slip in between. Should a
+   * writer that ignores the lock change the table meanwhile
+   * (ERR_IPTC_CONFLICT), it starts again from a fresh read, up to `retries`
+   * times (default 5); `change` must be safe to run more than once.
+   * Returns the committed snapshot.
    */
   static async update(
     name: string,
@@ -120,14 +125,19 @@ export class Table {
     change: (table: Table) => void | Promise<void>,
   ): Promise<Table> {
     const { retries = 5, lockTimeout, ...open } = options;
+    checkOptions(name, open);
     for (let attempt = 0; ; attempt++) {
-      const t = await Table.open(name, open);
-      await change(t);
+      const lock = await native.lockAcquire(lockPath(), checkTimeout(lockTimeout), true);
       try {
-        await t.commit({ lockTimeout });
+        const t = await Table.open(name, open);
+        t.#lockHeld = true;
+        await change(t);
+        await t.commit();
         return t;
       } catch (e) {
         if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
+      } finally {
+        native.lockRelease(lock);
       }
     }
   }
@@ -138,14 +148,19 @@ export class Table {
     change: (table: Table) => void,
   ): Table {
     const { retries = 5, lockTimeout, ...open } = options;
+    checkOptions(name, open);
     for (let attempt = 0; ; attempt++) {
-      const t = Table.openSync(name, open);
-      change(t);
+      const lock = native.lockAcquire(lockPath(), checkTimeout(lockTimeout), false);
       try {
-        t.commitSync({ lockTimeout });
+        const t = Table.openSync(name, open);
+        t.#lockHeld = true;
+        change(t);
+        t.commitSync();
         return t;
       } catch (e) {
         if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
+      } finally {
+        native.lockRelease(lock);
       }
     }
   }
@@ -491,7 +506,7 @@ export class Table {
     const timeout = checkTimeout(options.lockTimeout);
     try {
       await withNetnsFd(this.#netns, (fd) =>
-        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, lockPath(), timeout, true),
+        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, this.#lockHeld ? '' : lockPath(), timeout, true),
       );
     } catch (e) {
       throw await this.#explain(e);
@@ -504,7 +519,7 @@ export class Table {
     const timeout = checkTimeout(options.lockTimeout);
     try {
       withNetnsFd(this.#netns, (fd) =>
-        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, lockPath(), timeout, false),
+        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, this.#lockHeld ? '' : lockPath(), timeout, false),
       );
     } catch (e) {
       throw this.#explainSync(e);
