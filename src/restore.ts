@@ -11,6 +11,7 @@ import { native, type FamilyName } from './native.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { Table, type CommitOptions } from './table.js';
 import type { Counters } from './rule.js';
+import { splitWords } from './words.js';
 
 export interface SaveAllOptions {
   family?: FamilyName;
@@ -129,7 +130,7 @@ function applyBlock(t: Table, b: Block, options: RestoreOptions): void {
         rest = text.slice(end + 1);
         if (options.counters) counters = c;
       }
-      applyCommand(t, rest, counters);
+      applyCommand(t, splitWords(`${rest}\n`), counters);
     } catch (e) {
       throw withContext(e, `line ${line}`, { line, table: b.table });
     }

@@ -1,7 +1,8 @@
 /**
  * Splitting a rule into words, and joining words back, the way
  * iptables-restore does: whitespace separates, double quotes group, and
- * inside quotes a backslash escapes the next character.
+ * inside quotes a backslash escapes the next character. (iptables-restore
+ * splits the line with its newline: a quote left open keeps it.)
  */
 import { IptcError } from './errors.js';
 
@@ -45,7 +46,7 @@ export function splitWords(text: string): string[] {
     }
     cur += ch;
   }
-  if (open) throw new IptcError('unterminated quote', { code: 'ERR_IPTC_PARSE' });
+  // An unterminated quote runs to the end, as in iptables-restore.
   if (cur.length > 0 || quoted) words.push(checkWord(cur));
   return words;
 }
