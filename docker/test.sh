@@ -32,10 +32,12 @@ cleanup() {
     # dockerd stops its own containerd; give it time, then insist.
     for _ in $(seq 60); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$dockerd_pid" 2>/dev/null || true
+    umount_under /run/docker/netns  # dockerd leaves a bind of the host's netns there
   fi
   if [[ -n $policy_rc ]]; then rm -f /usr/sbin/policy-rc.d; fi
   umount_under "$work"
   rm -rf --one-file-system "$work"
+  echo "test:docker: exit $rc after ${SECONDS}s" >&2
   exit "$rc"
 }
 trap cleanup EXIT

@@ -633,6 +633,10 @@ static void *build_entry(unsigned int si, unsigned int di, unsigned int *size_ou
   unsigned char *e;
 
   for (mp = ps.matches; mp; mp = mp->next) size += mp->match->m->u.match_size;
+  /* Offsets in an entry are 16 bits wide. */
+  if (size + ps.target->t->u.target_size > 0xffff)
+    xtables_error(PARAMETER_PROBLEM, "rule is too large for the kernel (%zu bytes, at most 65535)",
+                  size + ps.target->t->u.target_size);
   e = xtables_calloc(1, size + ps.target->t->u.target_size);
   memcpy(e, &ps.fw, hdr);
   if (ps.nfproto == NFPROTO_IPV4) {

@@ -9,7 +9,7 @@ import { OpCode, native, type FamilyName, type NativeOp, type NativeRules, type 
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { ruleWords, walkRules, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
-import { splitWords, joinWords, MAX_WORD } from './words.js';
+import { splitWords, joinWords, checkCount, MAX_WORD } from './words.js';
 import { findRejectedRule } from './culprit.js';
 
 export interface TableOptions {
@@ -251,7 +251,7 @@ export class Table {
     let words: string[];
     if (typeof rule === 'string') words = splitWords(rule);
     else if (Array.isArray(rule)) words = checkWords(rule);
-    else if (rule && typeof rule === 'object') words = ruleWords(rule as RuleInput);
+    else if (rule && typeof rule === 'object') words = checkWords(ruleWords(rule as RuleInput));
     else throw argumentError(`a rule must be a string, a list of words or a rule object, got ${rule === null ? 'null' : typeof rule}`);
     let counters = !Array.isArray(rule) && typeof rule === 'object' ? (rule as RuleInput).counters : undefined;
     const c = takeCounters(words);
@@ -643,7 +643,7 @@ function jumpWord(words: string[]): string | undefined {
 }
 
 function checkWords(words: readonly unknown[]): string[] {
-  return words.map((w, i) => {
+  return checkCount([...words]).map((w, i) => {
     if (typeof w !== 'string') throw argumentError(`rule word ${i + 1} must be a string, got ${typeof w}`);
     if (w.includes('\0')) throw new IptcError(`NUL byte in rule word ${i + 1}`, { code: 'ERR_IPTC_PARSE' });
     if (w.length > MAX_WORD) throw new IptcError(`rule word ${i + 1} is too long (${w.length} characters, at most ${MAX_WORD})`, { code: 'ERR_IPTC_PARSE' });

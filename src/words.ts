@@ -8,6 +8,12 @@ import { IptcError } from './errors.js';
 
 /** iptables-restore refuses longer words ("Parameter too long!"). */
 export const MAX_WORD = 1023;
+/**
+ * More words than this cannot fit one kernel rule (entries are at most 64 KiB
+ * and every match takes at least 32 bytes); refusing them early keeps
+ * libxtables' per-match option merging from running for minutes.
+ */
+export const MAX_WORDS = 8192;
 
 export function splitWords(text: string): string[] {
   const words: string[] = [];
@@ -48,6 +54,15 @@ export function splitWords(text: string): string[] {
   }
   // An unterminated quote runs to the end, as in iptables-restore.
   if (cur.length > 0 || quoted) words.push(checkWord(cur));
+  return checkCount(words);
+}
+
+export function checkCount<T>(words: T[]): T[] {
+  if (words.length > MAX_WORDS) {
+    throw new IptcError(`rule has ${words.length} words; no kernel rule can hold that many (at most ${MAX_WORDS} words)`, {
+      code: 'ERR_IPTC_PARSE',
+    });
+  }
   return words;
 }
 

@@ -127,6 +127,7 @@ describe('bad arguments', () => {
     fails(() => t.append('INPUT', ['-j', 'ACC\0EPT']), 'ERR_IPTC_PARSE', /NUL/);
     fails(() => t.append('INPUT', `-m comment --comment ${'y'.repeat(1 << 20)} -j ACCEPT`), 'ERR_IPTC_PARSE', /too long/);
     fails(() => t.append('INPUT', `${'-p tcp '.repeat(100_000)}-j ACCEPT`), 'ERR_IPTC_PARSE');
+    fails(() => t.append('INPUT', `${'-m comment --comment c '.repeat(300)}-j ACCEPT`), 'ERR_IPTC_PARSE', /too large for the kernel/);
     fails(() => t.append('INPUT', 42 as unknown as string), 'ERR_IPTC_ARGUMENT');
     fails(() => t.append('INPUT', { target: { name: 'ACCEPT' }, matches: [{ name: 'tcp', options: { dport: 'x' } }] } as RuleInput), 'ERR_IPTC_PARSE');
     fails(() => t.append('INPUT', '-c 1 -j ACCEPT'), 'ERR_IPTC_PARSE', /-c/);
