@@ -8,3 +8,5 @@ export { Rule, parseRule, parseRules, formatRule, type ParseOptions, type Format
 export { restore, restoreSync, saveAll, saveAllSync, listTables, listTablesSync, type RestoreOptions, type SaveAllOptions } from './restore.js';
 export { applyCommand } from './commands.js';
 export type { RuleSpec } from './table.js';
+export { fields, matchFields, targetFields, type Negatable, type MatchFieldTypes, type TargetFieldTypes } from './extensions.js';
+export type * from './extensions.js';
