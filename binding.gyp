@@ -4,6 +4,7 @@
       "target_name": "iptc",
       "sources": [
         "src-native/addon.cc",
+        "src-native/counters.cc",
         "src-native/errors.cc",
         "src-native/family.cc",
         "src-native/netns.cc",

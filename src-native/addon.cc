@@ -1,6 +1,7 @@
 // Registers the exports; each lives in the file named for its concept.
 #include <napi.h>
 
+#include "counters.h"
 #include "errors.h"
 #include "netns.h"
 #include "rule_codec.h"
@@ -22,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("parseRule", Napi::Function::New(env, iptc::ParseRule));
   exports.Set("commitTable", Napi::Function::New(env, iptc::CommitTable));
   exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
+  exports.Set("CounterReader", iptc::CounterReader::Define(env));
   exports.Set("lockRelease", Napi::Function::New(env, iptc::LockRelease));
   return exports;
 }

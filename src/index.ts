@@ -10,3 +10,4 @@ export { applyCommand } from './commands.js';
 export type { RuleSpec } from './table.js';
 export { fields, matchFields, targetFields, type Negatable, type MatchFieldTypes, type TargetFieldTypes } from './extensions.js';
 export type * from './extensions.js';
+export { CounterReader, rates, slotOf, type CounterLayout, type CounterSnapshot, type CounterChain, type Rates } from './counters.js';

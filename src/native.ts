@@ -65,7 +65,26 @@ export type NativeOp =
   | [OpCode.Rename, string, string]
   | [OpCode.Policy, string, string, [bigint, bigint]?];
 
+export interface NativeCounterLayout {
+  version: number;
+  chains: { name: string; builtin: boolean; first: number; count: number; policy: number }[];
+  keys: BigUint64Array;
+}
+
+export interface NativeCounterRead {
+  counters: BigUint64Array;
+  /** Present when the table's rules changed since the last read (and on the first). */
+  layout?: NativeCounterLayout;
+}
+
+export interface NativeCounterReader {
+  read(async: false): NativeCounterRead;
+  read(async: true): Promise<NativeCounterRead>;
+  close(): void;
+}
+
 export interface Native {
+  CounterReader: new (family: FamilyName, table: string, netnsFd: number) => NativeCounterReader;
   setErrorClass(cls: typeof IptcError): void;
   netnsCreate(): number;
   netnsOpen(path: string): number;
