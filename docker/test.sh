@@ -63,7 +63,11 @@ start_engine() {
     echo "test:docker: a dockerd is running but 'docker info' fails; not starting another" >&2
     exit 1
   fi
-  command -v dockerd >/dev/null && command -v docker >/dev/null || apt_install docker.io
+  if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
+    # Where the kernel has AppArmor on, dockerd needs apparmor_parser to load
+    # its profile for the build's containers.
+    if grep -qs Y /sys/module/apparmor/parameters/enabled; then apt_install docker.io apparmor; else apt_install docker.io; fi
+  fi
   # No iptables, no bridge, no ip_forward sysctl: the engine leaves the host's
   # network alone. Builds use the host network, tests use --network none.
   echo "test:docker: starting dockerd (log: $DOCKERD_LOG)" >&2
@@ -112,16 +116,17 @@ build_base() {
     docker import --change 'CMD ["bash"]' - "$BASE_LOCAL" >&2
 }
 
-# Prints the base image to use: one already here, else a pull, else debootstrap.
-base_image() {
-  local img
-  for img in debian:bookworm "$BASE_LOCAL"; do
-    if docker image inspect "$img" >/dev/null 2>&1; then echo "$img"; return; fi
+# Sets $base: an image already here, else a pull, else debootstrap. (Not run
+# in $(...): apt_install's policy_rc flag must reach cleanup.)
+choose_base() {
+  for base in debian:bookworm "$BASE_LOCAL"; do
+    docker image inspect "$base" >/dev/null 2>&1 && return
   done
-  if timeout 60 docker pull -q debian:bookworm >&2; then echo debian:bookworm; return; fi
+  base=debian:bookworm
+  timeout 60 docker pull -q "$base" && return
   echo "test:docker: debian:bookworm cannot be pulled" >&2
   build_base
-  echo "$BASE_LOCAL"
+  base=$BASE_LOCAL
 }
 
 # The build context: the work tree as git sees it (tracked and new files, not
@@ -141,11 +146,11 @@ stage_context() {
 }
 
 start_engine
-base=$(base_image)
+choose_base
 stage_context
 old=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 echo "test:docker: building $IMAGE from $base" >&2
-docker build --network host --build-arg BASE="$base" -t "$IMAGE" "$work/ctx"
+docker build --force-rm --network host --build-arg BASE="$base" -t "$IMAGE" "$work/ctx"
 new=$(docker image inspect -f '{{.Id}}' "$IMAGE")
 # Drop the previous image (its cached layers stay as parents of the new one).
 if [[ -n $old && $old != "$new" ]]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
@@ -156,8 +161,14 @@ if [[ -n $old && $old != "$new" ]]; then docker rmi "$old" >/dev/null 2>&1 || tr
 # (nsenter) and the mounts of `ip netns add/exec` (Docker's seccomp profile
 # allows those with SYS_ADMIN). apparmor=unconfined: docker-default AppArmor
 # (where AppArmor is on) denies mount(2) whatever the capabilities.
+# Docker mounts /proc/sys read-only; the routed tests set net.* sysctls in
+# their scratch namespaces, so /proc/sys/net alone is made writable (net.*
+# is per network namespace; kernel.*, vm.* of the host stay read-only).
 echo "test:docker: running the tests" >&2
 docker run --rm --init --network none \
   --cap-add NET_ADMIN --cap-add SYS_ADMIN --security-opt apparmor=unconfined \
-  -e CI=true "$IMAGE" \
-  sh -c 'echo "node $(node --version) in the container"; exec npm test -- "$@"' sh "$@"
+  -e CI=true "$IMAGE" sh -c 'set -e
+    mount --bind /proc/sys/net /proc/sys/net
+    mount -o remount,bind,rw /proc/sys/net
+    echo "node $(node --version) in the container"
+    exec npm test -- "$@"' sh "$@"
