@@ -181,7 +181,7 @@ for (const n of SIZES) {
     // 3. commit n new rules in one transaction, from an empty table
     const objects = Array.from({ length: n }, (_, i) => SHAPES[shape].object(i));
     const blobs = [];
-    for (let i = 0; i < n; i++) blobs.push(native.parseRule('ipv4', 'filter', SHAPES[shape].words(i), false).entries[0]);
+    for (let i = 0; i < n; i++) blobs.push(native.encodeRule('ipv4', 'filter', SHAPES[shape].words(i), false).entries);
     const entriesFile = join(bin, `entries-${shape}-${n}`);
     writeFileSync(entriesFile, Buffer.concat(blobs));
     const floorCommit = Number(execFileSync(join(bin, 'libiptc_commit'), [entriesFile, String(runs)]).toString());

@@ -20,7 +20,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsInode", Napi::Function::New(env, iptc::NetnsInode));
   exports.Set("readTable", Napi::Function::New(env, iptc::ReadTable));
   exports.Set("listTables", Napi::Function::New(env, iptc::ListTables));
-  exports.Set("parseRule", Napi::Function::New(env, iptc::ParseRule));
+  exports.Set("encodeRule", Napi::Function::New(env, iptc::EncodeRule));
+  exports.Set("describeEntries", Napi::Function::New(env, iptc::DescribeEntries));
   exports.Set("commitTable", Napi::Function::New(env, iptc::CommitTable));
   exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
   exports.Set("CounterReader", iptc::CounterReader::Define(env));

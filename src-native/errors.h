@@ -13,6 +13,7 @@ struct Failure {
   std::string syscall;  // or the libiptc/libxtables call
   std::string message;  // what a person reads
   int index = -1;       // which item of a batch failed, where that applies
+  int item = -1;        // and which part of that item
 
   bool failed() const { return !code.empty(); }
   void set(std::string c, std::string msg, int e = 0, std::string sys = "") {

@@ -13,7 +13,7 @@
 
 namespace iptc {
 
-Napi::Value ParseRule(const Napi::CallbackInfo& info) {
+Napi::Value EncodeRule(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Family& fam = FamilyFor(info[0].As<Napi::String>());
   std::string table = info[1].As<Napi::String>();
@@ -31,42 +31,74 @@ Napi::Value ParseRule(const Napi::CallbackInfo& info) {
 
   Failure failure;
   xtg_parsed parsed{};
+  {
+    XtGuard guard(failure);
+    char err[XTG_ERRLEN];
+    if (guard.ok() && xtg_parse_rule(fam.nfproto, table.c_str(), static_cast<int>(store.size()), argv.data(),
+                                     jumpIsChain, &parsed, err, sizeof(err)) != 0)
+      failure.set("ERR_IPTC_PARSE", err);
+  }
+  if (failure.failed()) Throw(env, failure);
+  size_t total = 0;
+  for (int i = 0; i < parsed.n_entries; i++) total += parsed.sizes[i];
+  Napi::Buffer<char> entries = Napi::Buffer<char>::New(env, total);
+  for (int i = 0, at = 0; i < parsed.n_entries; at += parsed.sizes[i], i++)
+    memcpy(entries.Data() + at, parsed.entries[i], parsed.sizes[i]);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("entries", entries);
+  o.Set("count", parsed.n_entries);
+  if (parsed.standard) o.Set("verdict", std::string(parsed.target_name));
+  if (parsed.warnings) o.Set("warnings", std::string(parsed.warnings));
+  xtg_free_parsed(&parsed);
+  return o;
+}
+
+Napi::Value DescribeEntries(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Family& fam = FamilyFor(info[0].As<Napi::String>());
+  Napi::Buffer<char> buf = info[1].As<Napi::Buffer<char>>();
+  Napi::Array verdicts = info[2].As<Napi::Array>();
+  // Copy: the verdict entries are edited below, and the caller's bytes stay as they are.
+  std::string bytes(buf.Data(), buf.Length());
+  std::vector<std::string> names(verdicts.Length());
+  std::vector<bool> isVerdict(verdicts.Length());
+  for (uint32_t i = 0; i < verdicts.Length(); i++) {
+    Napi::Value v = verdicts.Get(i);
+    isVerdict[i] = v.IsString();
+    if (isVerdict[i]) names[i] = v.As<Napi::String>();
+  }
+  Failure failure;
   RulesOut rules;
   {
     XtGuard guard(failure);
     if (guard.ok()) {
-      char err[XTG_ERRLEN];
-      if (xtg_parse_rule(fam.nfproto, table.c_str(), static_cast<int>(store.size()), argv.data(), jumpIsChain,
-                         &parsed, err, sizeof(err)) != 0) {
-        failure.set("ERR_IPTC_PARSE", err);
-      } else {
-        for (int i = 0; i < parsed.n_entries && !failure.failed(); i++) {
-          if (!parsed.standard) {
-            rules.Add(fam, parsed.entries[i], nullptr, failure);
-            continue;
-          }
-          // As read back from the kernel, a verdict's target has no name
-          // and libiptc names the verdict: describe it that way.
-          std::string copy(static_cast<char*>(parsed.entries[i]), parsed.sizes[i]);
-          auto* t = reinterpret_cast<xt_entry_target*>(&copy[fam.targetOffset(copy.data())]);
-          memset(t->u.user.name, 0, sizeof(t->u.user.name));
-          rules.Add(fam, copy.data(), parsed.target_name, failure);
+      RulesOut::Capture capture(rules, failure);
+      size_t off = 0;
+      for (uint32_t i = 0; capture.ok() && !failure.failed() && i < verdicts.Length(); i++) {
+        if (off + fam.headerSize > bytes.size()) {
+          failure.set("ERR_IPTC_DECODE", "entries end early");
+          break;
         }
+        char* e = &bytes[off];
+        size_t next = fam.nextOffset(e);
+        if (next < fam.headerSize || off + next > bytes.size()) {
+          failure.set("ERR_IPTC_DECODE", "bad entry size");
+          break;
+        }
+        if (isVerdict[i]) {
+          // As read back from the kernel, a verdict's target has no name and
+          // libiptc names the verdict: describe it that way.
+          auto* t = reinterpret_cast<xt_entry_target*>(e + fam.targetOffset(e));
+          memset(t->u.user.name, 0, sizeof(t->u.user.name));
+        }
+        rules.Add(fam, e, isVerdict[i] ? names[i].c_str() : nullptr, failure);
+        off += next;
       }
     }
   }
-  if (failure.failed()) {
-    xtg_free_parsed(&parsed);
-    Throw(env, failure);
-  }
+  if (failure.failed()) Throw(env, failure);
   Napi::Object o = Napi::Object::New(env);
-  Napi::Array entries = Napi::Array::New(env, parsed.n_entries);
-  for (int i = 0; i < parsed.n_entries; i++)
-    entries[i] = Napi::Buffer<char>::Copy(env, static_cast<char*>(parsed.entries[i]), parsed.sizes[i]);
-  o.Set("entries", entries);
   rules.Fill(env, o);
-  if (parsed.warnings) o.Set("warnings", std::string(parsed.warnings));
-  xtg_free_parsed(&parsed);
   return o;
 }
 

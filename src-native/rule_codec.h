@@ -1,13 +1,17 @@
 // Rules in: iptables rule-spec words -> kernel entries, through libxtables'
-// own option parsing (xt_glue.c), plus the decoded form of what came out so
-// JavaScript sees exactly what the kernel will hold.
+// own option parsing (xt_glue.c); and entries -> what iptables-save prints.
 #pragma once
 #include <napi.h>
 
 namespace iptc {
 
-// parseRule(family, table, words[], jumpIsChain) ->
-//   {entries: Buffer[], ip, counters, matchCounts, text, warnings}
-Napi::Value ParseRule(const Napi::CallbackInfo& info);
+// encodeRule(family, table, words[], jumpIsChain) ->
+//   {entries: Buffer (one entry per -s/-d address pair, back to back), count,
+//    verdict?: the verdict or chain name when the target is no extension, warnings?}
+Napi::Value EncodeRule(const Napi::CallbackInfo& info);
+
+// describeEntries(family, entries: Buffer, verdicts: (string|null)[] one per entry)
+//   -> {ip, counters, matchCounts, targetKinds, text} (see rules_out.h)
+Napi::Value DescribeEntries(const Napi::CallbackInfo& info);
 
 }  // namespace iptc

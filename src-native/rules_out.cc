@@ -4,10 +4,22 @@
 
 namespace iptc {
 
+RulesOut::Capture::Capture(RulesOut& out, Failure& failure) : out_(out) {
+  char err[XTG_ERRLEN];
+  ok_ = xtg_describe_begin(err, sizeof(err)) == 0;
+  if (!ok_) failure.set("ERR_IPTC_DECODE", err);
+}
+
+RulesOut::Capture::~Capture() {
+  if (!ok_) return;
+  xtg_buf_free(&out_.text);
+  xtg_describe_end(&out_.text);
+}
+
 bool RulesOut::Add(const Family& fam, const void* entry, const char* targetName, Failure& failure) {
   char err[XTG_ERRLEN];
   int isExtension = 0;
-  int n = xtg_describe_entry(fam.nfproto, entry, targetName, &isExtension, &text, err, sizeof(err));
+  int n = xtg_describe_entry(fam.nfproto, entry, targetName, &isExtension, err, sizeof(err));
   if (n < 0) {
     failure.set("ERR_IPTC_DECODE", err);
     return false;

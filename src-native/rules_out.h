@@ -28,7 +28,19 @@ struct RulesOut {
   RulesOut(const RulesOut&) = delete;
   ~RulesOut() { xtg_buf_free(&text); }
 
-  // Must hold XtGuard. On failure fills `failure` and returns false.
+  // Extension output is captured for a whole batch: hold XtGuard, make a
+  // Capture, Add every entry, let the Capture go (still under the guard).
+  class Capture {
+   public:
+    Capture(RulesOut& out, Failure& failure);
+    ~Capture();
+    bool ok() const { return ok_; }
+
+   private:
+    RulesOut& out_;
+    bool ok_;
+  };
+  // On failure fills `failure` and returns false.
   bool Add(const Family& fam, const void* entry, const char* targetName, Failure& failure);
   void Fill(Napi::Env env, Napi::Object target) const;
 };

@@ -31,12 +31,16 @@ enum OpCode {
   kDeleteChain = 9, // chain
   kRename = 10,     // chain, newName
   kPolicy = 11,     // chain, target, [packets, bytes]?
+  kAppendAll = 12,  // chain, entries back to back (a run of appends)
 };
 
 struct Op {
   int code = 0;
   std::string chain, name;
-  std::string entry;
+  // Entry bytes stay in the caller's Buffer (kept alive by the job): no copy
+  // on the JavaScript thread, however many rules a commit carries.
+  const char* entry = nullptr;
+  size_t entryLen = 0;
   uint32_t index = 0;
   bool hasCounters = false;
   xt_counters counters{};
@@ -48,6 +52,7 @@ class CommitJob : public Job {
   std::string table, expected, lockPath;
   int netns = -1, lockTimeout = 0;
   std::vector<Op> ops;
+  std::vector<Napi::Reference<Napi::Value>> keep;
 
   void Run() override {
     RunInNetns(netns, failure, [&] {
@@ -74,6 +79,7 @@ class CommitJob : public Job {
           int e = errno;
           failure.fromErrno(e ? e : EINVAL, "libiptc", fam->strerror(e));
           failure.index = static_cast<int>(i);  // JavaScript names the chain and rule
+          failure.item = item_;
           fam->free(h);
           return;
         }
@@ -91,13 +97,24 @@ class CommitJob : public Job {
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
  private:
+  int item_ = -1;  // which entry of a run of appends is being applied
+
   bool Apply(Op& op, xtc_handle* h) {
     Label chain(op.chain);
     errno = 0;
     switch (op.code) {
-      case kAppend: return fam->append(chain, op.entry.data(), h);
-      case kInsert: return fam->insert(chain, op.entry.data(), op.index, h);
-      case kReplace: return fam->replace(chain, op.entry.data(), op.index, h);
+      case kAppend: return fam->append(chain, op.entry, h);
+      case kAppendAll:
+        item_ = 0;
+        for (size_t off = 0; off + fam->headerSize <= op.entryLen; item_++) {
+          const char* e = op.entry + off;
+          if (!fam->append(chain, e, h)) return false;
+          off += fam->nextOffset(e);
+        }
+        item_ = -1;
+        return true;
+      case kInsert: return fam->insert(chain, op.entry, op.index, h);
+      case kReplace: return fam->replace(chain, op.entry, op.index, h);
       case kDelete: return fam->deleteNum(chain, op.index, h);
       case kFlush: return fam->flush(chain, h);
       case kZeroChain: return fam->zeroEntries(chain, h);
@@ -133,11 +150,14 @@ Napi::Value CommitTable(const Napi::CallbackInfo& info) {
     Napi::Value a = t.Get(2u), b = t.Get(3u);
     switch (op.code) {
       case kAppend:
+      case kAppendAll:
       case kInsert:
       case kReplace: {
         auto buf = a.As<Napi::Buffer<char>>();
-        op.entry.assign(buf.Data(), buf.Length());
-        if (op.code != kAppend) op.index = b.As<Napi::Number>().Uint32Value();
+        op.entry = buf.Data();
+        op.entryLen = buf.Length();
+        job->keep.push_back(Napi::Persistent(a));
+        if (op.code == kInsert || op.code == kReplace) op.index = b.As<Napi::Number>().Uint32Value();
         break;
       }
       case kDelete:

@@ -38,6 +38,11 @@ class ReadJob : public Job {
       if (!guard.ok()) return;
       xtc_handle* h = OpenHandle(fam_, table_, failure);
       if (!h) return;
+      RulesOut::Capture capture(rules_, failure);
+      if (!capture.ok()) {
+        fam_.free(h);
+        return;
+      }
       uint64_t d = 0xcbf29ce484222325ULL;
       for (const char* c = fam_.firstChain(h); c && !failure.failed(); c = fam_.nextChain(h)) {
         ChainOut ch;

@@ -208,9 +208,27 @@ static void load_copy(const char *path, int nfproto) {
   if (h && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0) drop_foreign(lm, nfproto);
 }
 
+/* Names already looked for, per family: the files are stat()ed once. */
+struct ensured {
+  struct ensured *next;
+  int nfproto;
+  char name[XT_EXTENSION_MAXNAMELEN];
+};
+static struct ensured *ensured;
+
 static void ensure_target_lib(const char *name) {
   const char *prefixes[2];
   int i, nfproto = afinfo->family;
+  struct ensured *seen;
+  for (seen = ensured; seen; seen = seen->next)
+    if (seen->nfproto == nfproto && strcmp(seen->name, name) == 0) return;
+  seen = calloc(1, sizeof(*seen));
+  if (seen) {
+    seen->nfproto = nfproto;
+    snprintf(seen->name, sizeof(seen->name), "%s", name);
+    seen->next = ensured;
+    ensured = seen;
+  }
   prefixes[0] = afinfo->libprefix;
   prefixes[1] = "libxt_";
   for (i = 0; i < 2; i++) {
@@ -285,28 +303,56 @@ void xtg_buf_free(struct xtg_buf *b) {
 
 /* ---- printing one entry ------------------------------------------------ */
 
-struct describe_state {
-  FILE *ms, *saved;
-  char *text;
-  size_t text_len;
+/* The extensions an entry names, looked up once per (family, kind, name,
+ * revision): a table of thousands of rules names a handful of extensions. */
+struct ext_cache {
+  struct ext_cache *next;
+  int nfproto, is_target;
+  unsigned char revision;
+  char name[XT_EXTENSION_MAXNAMELEN];
+  void *found;  /* struct xtables_match / xtables_target by name */
+  void *exact;  /* the one for this revision, or NULL */
 };
-static struct describe_state ds;
+static struct ext_cache *ext_cache;
+
+static struct ext_cache *cached(int is_target, const char *name, unsigned char rev) {
+  struct ext_cache *c;
+  int nfproto = afinfo->family;
+  for (c = ext_cache; c; c = c->next)
+    if (c->nfproto == nfproto && c->is_target == is_target && c->revision == rev && strcmp(c->name, name) == 0)
+      return c;
+  c = calloc(1, sizeof(*c));
+  if (!c) xtables_error(OTHER_PROBLEM, "out of memory");
+  c->nfproto = nfproto;
+  c->is_target = is_target;
+  c->revision = rev;
+  snprintf(c->name, sizeof(c->name), "%s", name);
+  if (is_target) {
+    struct xtables_target *t = find_target(name);
+    c->found = t;
+    c->exact = t ? xtables_find_target_revision(name, XTF_TRY_LOAD, t, rev) : NULL;
+  } else {
+    struct xtables_match *m = xtables_find_match(name, XTF_TRY_LOAD, NULL);
+    c->found = m;
+    c->exact = m ? xtables_find_match_revision(name, XTF_TRY_LOAD, m, rev) : NULL;
+  }
+  c->next = ext_cache;
+  ext_cache = c;
+  return c;
+}
 
 /* Writes what iptables-save prints for one match into the capture stream,
  * as  name \0 save \0 ; mirrors iptables' print_match_save. */
 static void describe_match(const struct xt_entry_match *m, const void *ip) {
   const char *name = m->u.user.name;
-  struct xtables_match *match, *mt, *shown;
+  struct ext_cache *c = cached(0, name, m->u.user.revision);
+  struct xtables_match *match = c->found, *mt = c->exact, *shown = mt ? mt : match;
 
-  match = xtables_find_match(name, XTF_TRY_LOAD, NULL);
   if (!match) {
     if (m->u.match_size)
       xtables_error(OTHER_PROBLEM, "Can't find library for match `%s'", name);
     return;
   }
-  mt = shown = xtables_find_match_revision(name, XTF_TRY_LOAD, match,
-                                           m->u.user.revision);
-  if (!shown) shown = match;
   fputs(shown->alias ? shown->alias(m) : name, stdout);
   fputc('\0', stdout);
   if (mt && mt->save)
@@ -320,13 +366,10 @@ static void describe_target(const struct xt_entry_target *t, const void *ip,
                             const char *target_name) {
   if (t->u.user.name[0]) {
     const char *name = t->u.user.name;
-    struct xtables_target *target, *tg, *shown;
-    target = find_target(name);
+    struct ext_cache *c = cached(1, name, t->u.user.revision);
+    struct xtables_target *target = c->found, *tg = c->exact, *shown = tg ? tg : target;
     if (!target)
       xtables_error(OTHER_PROBLEM, "Can't find library for target `%s'", name);
-    tg = shown = xtables_find_target_revision(name, XTF_TRY_LOAD, target,
-                                              t->u.user.revision);
-    if (!shown) shown = target;
     fputs(shown->alias ? shown->alias(t) : (target_name ? target_name : name), stdout);
     fputc('\0', stdout);
     if (tg && tg->save)
@@ -344,71 +387,62 @@ static void describe_target(const struct xt_entry_target *t, const void *ip,
   }
 }
 
+/* One capture stream for a whole batch of entries. */
+static struct {
+  FILE *ms, *saved;
+  char *text;
+  size_t len;
+} cap;
+
+int xtg_describe_begin(char *err, size_t errlen) {
+  cap.text = NULL;
+  cap.len = 0;
+  cap.ms = capture_begin(&cap.saved, &cap.text, &cap.len);
+  if (!cap.ms) {
+    snprintf(err, errlen, "open_memstream: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+void xtg_describe_end(struct xtg_buf *out) {
+  capture_end(cap.ms, cap.saved);
+  cap.ms = NULL;
+  out->data = cap.text;
+  out->len = cap.len;
+  out->cap = cap.len;
+}
+
 int xtg_describe_entry(int nfproto, const void *entry, const char *target_name,
-                       int *target_is_extension, struct xtg_buf *out, char *err,
-                       size_t errlen) {
+                       int *target_is_extension, char *err, size_t errlen) {
   const unsigned char *e = entry;
   unsigned int target_offset, off, hdr;
-  const void *ip = entry;
   volatile int count = 0;
 
   xtables_set_nfproto(nfproto);
   if (nfproto == NFPROTO_IPV4) {
-    const struct ipt_entry *e4 = entry;
-    target_offset = e4->target_offset;
+    target_offset = ((const struct ipt_entry *)entry)->target_offset;
     hdr = sizeof(struct ipt_entry);
   } else {
-    const struct ip6t_entry *e6 = entry;
-    target_offset = e6->target_offset;
+    target_offset = ((const struct ip6t_entry *)entry)->target_offset;
     hdr = sizeof(struct ip6t_entry);
-  }
-
-  ds.text = NULL;
-  ds.text_len = 0;
-  ds.ms = capture_begin(&ds.saved, &ds.text, &ds.text_len);
-  if (!ds.ms) {
-    snprintf(err, errlen, "open_memstream: %s", strerror(errno));
-    return -1;
   }
   trap_armed = 1;
   if (setjmp(trap)) {
     trap_armed = 0;
-    capture_end(ds.ms, ds.saved);
-    free(ds.text);
     snprintf(err, errlen, "%s", trap_msg);
     return -1;
   }
   for (off = hdr; off < target_offset;) {
     const struct xt_entry_match *m = (const void *)(e + off);
     if (m->u.match_size < sizeof(*m)) break;
-    describe_match(m, ip);
+    describe_match(m, entry);
     off += m->u.match_size;
     count++;
   }
   *target_is_extension = ((const struct xt_entry_target *)(e + target_offset))->u.user.name[0] != '\0';
-  describe_target((const void *)(e + target_offset), ip, target_name);
+  describe_target((const void *)(e + target_offset), entry, target_name);
   trap_armed = 0;
-  capture_end(ds.ms, ds.saved);
-
-  /* The stream holds NUL-separated fields already; append raw. */
-  if (ds.text_len) {
-    if (out->len + ds.text_len > out->cap) {
-      size_t cap = out->cap ? out->cap : 4096;
-      char *p;
-      while (cap < out->len + ds.text_len) cap *= 2;
-      p = realloc(out->data, cap);
-      if (!p) {
-        free(ds.text);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-      }
-      out->data = p;
-      out->cap = cap;
-    }
-    memcpy(out->data + out->len, ds.text, ds.text_len);
-    out->len += ds.text_len;
-  }
-  free(ds.text);
   return count;
 }
 
@@ -440,10 +474,35 @@ static struct parse_state {
   unsigned char iniface_mask[IFNAMSIZ], outiface_mask[IFNAMSIZ];
   void *saddrs, *smasks, *daddrs, *dmasks;
   unsigned int ns, nd;
-  FILE *err_ms, *err_saved;
-  char *err_text;
-  size_t err_len;
+  FILE *err_saved;
 } ps;
+
+/* What extensions print on stderr while parsing (warnings): one stream for
+ * the process, rewound for each parse. */
+static struct {
+  FILE *ms;
+  char *text;
+  size_t len;
+} warn;
+
+static void warnings_begin(void) {
+  if (!warn.ms) warn.ms = open_memstream(&warn.text, &warn.len);
+  if (!warn.ms) return;
+  rewind(warn.ms);
+  ps.err_saved = stderr;
+  stderr = warn.ms;
+}
+
+/* Restores stderr; returns a malloc'ed copy of what was printed, or NULL. */
+static char *warnings_end(void) {
+  long n;
+  if (!warn.ms || !ps.err_saved) return NULL;
+  stderr = ps.err_saved;
+  ps.err_saved = NULL;
+  n = ftell(warn.ms);
+  fflush(warn.ms);
+  return n > 0 ? strndup(warn.text, (size_t)n) : NULL;
+}
 
 static const char *opt_letter(unsigned int opt) {
   switch (opt) {
@@ -607,12 +666,7 @@ static void parse_state_free(void) {
   xt_params->opts = xt_params->orig_opts;
   free(ps.saddrs); free(ps.smasks); free(ps.daddrs); free(ps.dmasks);
   ps.saddrs = ps.smasks = ps.daddrs = ps.dmasks = NULL;
-  if (ps.err_ms) {
-    fflush(ps.err_ms);
-    stderr = ps.err_saved;
-    fclose(ps.err_ms);
-    ps.err_ms = NULL;
-  }
+  free(warnings_end());
 }
 
 static void use_standard_target(int is_chain) {
@@ -742,17 +796,12 @@ int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
     t->tflags = 0;
     t->used = 0;
   }
-  ps.err_ms = open_memstream(&ps.err_text, &ps.err_len);
-  if (ps.err_ms) {
-    ps.err_saved = stderr;
-    stderr = ps.err_ms;
-  }
+  warnings_begin();
 
   trap_armed = 1;
   if (setjmp(trap)) {
     trap_armed = 0;
     parse_state_free();
-    free(ps.err_text);
     snprintf(err, errlen, "%s", trap_msg);
     return -1;
   }
@@ -839,11 +888,8 @@ int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
     for (di = 0; di < ps.nd; di++, k++)
       out->entries[k] = build_entry(si, di, &out->sizes[k]);
   trap_armed = 0;
+  out->warnings = warnings_end();
   parse_state_free();
-  if (ps.err_text && ps.err_len)
-    out->warnings = ps.err_text;
-  else
-    free(ps.err_text);
   return 0;
 }
 

@@ -51,19 +51,22 @@ int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
 void xtg_free_parsed(struct xtg_parsed *p);
 
 /*
- * The printer: for one entry, append to `out` (a growing byte buffer of
- * NUL-terminated fields) each match as  name \0 save-text \0  and the
- * target as  name \0 save-text \0 . `target_name` is what libiptc says the
- * verdict is (ACCEPT, a chain name, or an extension's name).
- * Returns the number of matches, or -1 with err set.
+ * The printer. Between xtg_describe_begin and xtg_describe_end, extension
+ * output goes to one memory buffer; each xtg_describe_entry appends the
+ * entry's matches as  name \0 save-text \0  and its target the same way.
+ * `target_name` is what libiptc says the verdict is (ACCEPT, a chain name),
+ * NULL for an extension target. xtg_describe_end hands the buffer over
+ * (free it with xtg_buf_free). describe_entry returns the number of matches,
+ * or -1 with err set.
  */
 struct xtg_buf {
   char *data;
   size_t len, cap;
 };
+int xtg_describe_begin(char *err, size_t errlen);
 int xtg_describe_entry(int nfproto, const void *entry, const char *target_name,
-                       int *target_is_extension, struct xtg_buf *out, char *err,
-                       size_t errlen);
+                       int *target_is_extension, char *err, size_t errlen);
+void xtg_describe_end(struct xtg_buf *out);
 void xtg_buf_free(struct xtg_buf *b);
 
 #ifdef __cplusplus

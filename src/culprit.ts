@@ -49,8 +49,8 @@ async function bisect(family: FamilyName, table: string, chains: ChainShape[], n
     c.rules.forEach((r, i) => {
       const words = splitWords(r.spec);
       const jump = / -[jg] (\S+)$/.exec(r.spec)?.[1];
-      const parsed = native.parseRule(family, table, words, jump !== undefined && names.has(jump));
-      rules.push({ op: [OpCode.Append, c.name, parsed.entries[0]!], culprit: { chain: c.name, position: i + 1, spec: r.spec } });
+      const encoded = native.encodeRule(family, table, words, jump !== undefined && names.has(jump));
+      rules.push({ op: [OpCode.Append, c.name, encoded.entries], culprit: { chain: c.name, position: i + 1, spec: r.spec } });
     });
   }
   const fails = async (k: number): Promise<boolean> => {

@@ -29,8 +29,9 @@ export interface IptcErrorDetails {
   rule?: string;
   /** 1-based line of restore input. */
   line?: number;
-  /** Which item of a batch failed (internal, native side). */
+  /** Which op of a commit failed, and which rule within it (internal, native side). */
   index?: number;
+  item?: number;
 }
 
 export class IptcError extends Error {
@@ -43,6 +44,7 @@ export class IptcError extends Error {
   rule?: string;
   line?: number;
   index?: number;
+  item?: number;
 
   constructor(message: string, details: IptcErrorDetails) {
     super(message);

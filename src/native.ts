@@ -37,8 +37,13 @@ export interface NativeTable extends NativeRules {
   digest: string;
 }
 
-export interface NativeParsed extends NativeRules {
-  entries: Buffer[];
+export interface NativeEncoded {
+  /** One kernel entry per -s/-d address pair, back to back. */
+  entries: Buffer;
+  count: number;
+  /** The verdict or chain name, when the target is no extension (ACCEPT, a chain, ...). */
+  verdict?: string;
+  /** What extensions printed on stderr while parsing. */
   warnings?: string;
 }
 
@@ -55,10 +60,11 @@ export const enum OpCode {
   DeleteChain = 9,
   Rename = 10,
   Policy = 11,
+  AppendAll = 12,
 }
 
 export type NativeOp =
-  | [OpCode.Append, string, Buffer]
+  | [OpCode.Append | OpCode.AppendAll, string, Buffer]
   | [OpCode.Insert | OpCode.Replace, string, Buffer, number]
   | [OpCode.Delete | OpCode.ZeroRule, string, number]
   | [OpCode.Flush | OpCode.ZeroChain | OpCode.NewChain | OpCode.DeleteChain, string]
@@ -94,7 +100,9 @@ export interface Native {
   readTable(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeTable>;
   listTables(family: FamilyName, netnsFd: number, async: false): string[];
   listTables(family: FamilyName, netnsFd: number, async: true): Promise<string[]>;
-  parseRule(family: FamilyName, table: string, words: string[], jumpIsChain: boolean): NativeParsed;
+  encodeRule(family: FamilyName, table: string, words: string[], jumpIsChain: boolean): NativeEncoded;
+  /** Prints entries as iptables-save would; `verdicts[i]` names entry i's verdict or chain (null for an extension target). */
+  describeEntries(family: FamilyName, entries: Buffer, verdicts: (string | null)[]): NativeRules;
   commitTable(family: FamilyName, table: string, netnsFd: number, digest: string, ops: NativeOp[],
     lockPath: string, lockTimeoutMs: number, async: false): void;
   commitTable(family: FamilyName, table: string, netnsFd: number, digest: string, ops: NativeOp[],

@@ -27,14 +27,15 @@ export function parseRules(spec: string | readonly string[], options: ParseOptio
   const chains = new Set(options.chains ?? []);
   let jump: string | undefined;
   for (let i = 0; i < words.length - 1; i++) if (['-j', '--jump', '-g', '--goto'].includes(words[i]!)) jump = words[i + 1];
-  let parsed;
+  let encoded;
   try {
-    parsed = native.parseRule(family, options.table ?? 'filter', words, jump !== undefined && (chains.has(jump) || words.includes('-g') || words.includes('--goto')));
+    encoded = native.encodeRule(family, options.table ?? 'filter', words, jump !== undefined && (chains.has(jump) || words.includes('-g') || words.includes('--goto')));
   } catch (e) {
     throw withContext(e, 'bad rule', { rule: joinWords(words) });
   }
+  const cols = native.describeEntries(family, encoded.entries, Array(encoded.count).fill(encoded.verdict ?? null));
   const out: DecodedRule[] = [];
-  walkRules(family, parsed, (_spec, _p, _b, decode) => out.push(decode()));
+  walkRules(family, cols, (_spec, _p, _b, decode) => out.push(decode()));
   return out;
 }
 

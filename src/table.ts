@@ -5,12 +5,13 @@
  * Rule positions are 1-based, as in iptables.
  */
 import { IptcError, argumentError, withContext } from './errors.js';
-import { OpCode, native, type FamilyName, type NativeOp, type NativeRules, type NativeTable } from './native.js';
+import { OpCode, native, type FamilyName, type NativeOp, type NativeTable } from './native.js';
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { ruleWords, walkRules, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
-import { splitWords, joinWords, checkCount, MAX_WORD } from './words.js';
+import { splitWords, checkCount, MAX_WORD } from './words.js';
 import { findRejectedRule } from './culprit.js';
+import { Arena, describeRecords, encodeRecords, joinViews, type RuleRecord } from './records.js';
 
 export interface TableOptions {
   /** 'ipv4' (iptables, the default) or 'ipv6' (ip6tables). */
@@ -37,16 +38,6 @@ export interface Chain {
   length: number;
 }
 
-/** A rule as the snapshot holds it: its iptables-save spec, counters, and how to decode it. */
-interface RuleRecord {
-  spec: string;
-  counters: Counters;
-  decode: () => DecodedRule;
-  rule?: DecodedRule;
-  /** Chain this rule jumps or goes to, for reference counts. */
-  jumpsTo?: string;
-}
-
 interface ChainState {
   name: string;
   builtin: boolean;
@@ -59,7 +50,8 @@ interface ChainState {
 interface OpInfo {
   chain: string;
   position?: number;
-  spec?: string;
+  /** The rules the op adds or removes (their text is printed only for an error). */
+  records?: RuleRecord[];
 }
 
 /**
@@ -85,6 +77,7 @@ export class Table {
   #ops: NativeOp[] = [];
   #opInfo: OpInfo[] = [];
   #spent = false;
+  #arena = new Arena();
   /** Set by update(), which holds the xtables lock itself around read and commit. */
   #lockHeld = false;
 
@@ -182,7 +175,7 @@ export class Table {
       return s;
     });
     const names = new Set(this.#chains.map((c) => c.name));
-    for (const r of records) r.jumpsTo = jumpTarget(r.spec, names);
+    for (const r of records) r.jumpsTo = jumpTarget(r.spec!, names);
   }
 
   // ---- reading ---------------------------------------------------------
@@ -199,7 +192,9 @@ export class Table {
 
   /** The rules of a chain, in order (rule 1 first). */
   rules(chain: string): DecodedRule[] {
-    return this.#need(chain).rules.map((r) => (r.rule ??= r.decode()));
+    const c = this.#need(chain);
+    describeRecords(this.family, c.rules);
+    return c.rules.map((r) => (r.rule ??= r.decode!()));
   }
 
   /** True while the snapshot has changes not yet committed. */
@@ -209,6 +204,7 @@ export class Table {
 
   /** The table in iptables-save format (without the `#` comment lines). */
   save(options: { counters?: boolean } = {}): string {
+    describeRecords(this.family, this.#chains.flatMap((c) => c.rules));
     const out: string[] = [`*${this.name}`];
     for (const c of this.#chains) {
       if (c.builtin) out.push(`:${c.name} ${c.policy} [${c.policyCounters!.packets}:${c.policyCounters!.bytes}]`);
@@ -247,43 +243,32 @@ export class Table {
    * Turns a rule (iptables words after the chain, or a rule object) into
    * kernel entries through libxtables. Several when -s/-d list several addresses.
    */
-  #encode(chain: string, rule: RuleSpec): { entries: Buffer[]; records: RuleRecord[] } {
+  #encode(chain: string, rule: RuleSpec): RuleRecord[] {
     let words: string[];
     if (typeof rule === 'string') words = splitWords(rule);
     else if (Array.isArray(rule)) words = checkWords(rule);
     else if (rule && typeof rule === 'object') words = checkWords(ruleWords(rule as RuleInput));
     else throw argumentError(`a rule must be a string, a list of words or a rule object, got ${rule === null ? 'null' : typeof rule}`);
-    let counters = !Array.isArray(rule) && typeof rule === 'object' ? (rule as RuleInput).counters : undefined;
+    let counters: Counters | undefined;
+    const given = !Array.isArray(rule) && typeof rule === 'object' ? (rule as RuleInput).counters : undefined;
+    if (given && (given.packets !== undefined || given.bytes !== undefined)) counters = checkCounters(given);
     const c = takeCounters(words);
     if (c) {
       words = c.words;
       counters = c.counters;
     }
-    const jump = jumpWord(words);
-    const names = new Set(this.#chains.map((c) => c.name));
-    let parsed;
-    try {
-      parsed = native.parseRule(this.family, this.name, words, jump !== undefined && names.has(jump));
-    } catch (e) {
-      throw withContext(e, `bad rule for chain ${chain}`, { table: this.name, chain, rule: joinWords(words) });
-    }
-    const records: RuleRecord[] = [];
-    walkRules(this.family, parsed, (spec, packets, bytes, decode) => {
-      records.push({ spec, counters: { packets, bytes }, decode, jumpsTo: jumpTarget(spec, names) });
-    });
-    const first = records[0]!.decode();
-    const problem = interfaceProblem(chain, first.inInterface !== undefined, first.outInterface !== undefined);
-    if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: first[SPEC].trim() });
-    if (counters && (counters.packets !== undefined || counters.bytes !== undefined)) {
-      const at = this.family === 'ipv4' ? 96 : 152;
-      for (let i = 0; i < parsed.entries.length; i++) {
-        const e = parsed.entries[i]!;
-        e.writeBigUInt64LE(BigInt(counters.packets ?? 0), at);
-        e.writeBigUInt64LE(BigInt(counters.bytes ?? 0), at + 8);
-        records[i]!.counters = { packets: BigInt(counters.packets ?? 0), bytes: BigInt(counters.bytes ?? 0) };
-      }
-    }
-    return { entries: parsed.entries, records };
+    const names = new Set(this.#chains.map((x) => x.name));
+    const out = encodeRecords(this.family, this.name, chain, words, names, this.#arena, counters);
+    const problem = interfaceProblem(chain, out.hasIn, out.hasOut);
+    if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: words.join(' ') });
+    return out.records;
+  }
+
+  /** The spec of a rule given to -C/-D, to compare with the chain's. */
+  #specsOf(chain: string, rule: RuleSpec): string[] {
+    const records = this.#encode(chain, rule);
+    describeRecords(this.family, records);
+    return records.map((r) => r.spec!);
   }
 
   #mutable(): void {
@@ -300,17 +285,30 @@ export class Table {
     this.#opInfo.push(info);
   }
 
+  /** Appends become runs: consecutive appends to one chain are one op over one view of the arena. */
+  #queueAppend(chain: string, r: RuleRecord, position: number): void {
+    const last = this.#ops[this.#ops.length - 1];
+    if (last && last[0] === OpCode.AppendAll && last[1] === chain) {
+      const joined = joinViews(last[2], r.entry!);
+      if (joined) {
+        last[2] = joined;
+        this.#opInfo[this.#opInfo.length - 1]!.records!.push(r);
+        return;
+      }
+    }
+    this.#queue([OpCode.AppendAll, chain, r.entry!], { chain, position, records: [r] });
+  }
+
   // ---- mutations (iptables commands) -----------------------------------
 
   /** -A: appends a rule to the end of a chain. */
   append(chain: string, rule: RuleSpec): this {
     this.#mutable();
     const c = this.#need(chain);
-    const { entries, records } = this.#encode(chain, rule);
-    entries.forEach((e, i) => {
-      c.rules.push(records[i]!);
-      this.#queue([OpCode.Append, chain, e], { chain, position: c.rules.length, spec: records[i]!.spec });
-    });
+    for (const r of this.#encode(chain, rule)) {
+      c.rules.push(r);
+      this.#queueAppend(chain, r, c.rules.length);
+    }
     return this;
   }
 
@@ -319,12 +317,11 @@ export class Table {
     this.#mutable();
     const c = this.#need(chain);
     this.#checkPosition(c, position, c.rules.length + 1, 'insert');
-    const { entries, records } = this.#encode(chain, rule);
     // As iptables does for several addresses: each at the same position.
-    entries.forEach((e, i) => {
-      c.rules.splice(position - 1, 0, records[i]!);
-      this.#queue([OpCode.Insert, chain, e, position - 1], { chain, position, spec: records[i]!.spec });
-    });
+    for (const r of this.#encode(chain, rule)) {
+      c.rules.splice(position - 1, 0, r);
+      this.#queue([OpCode.Insert, chain, r.entry!, position - 1], { chain, position, records: [r] });
+    }
     return this;
   }
 
@@ -333,12 +330,12 @@ export class Table {
     this.#mutable();
     const c = this.#need(chain);
     this.#checkPosition(c, position, c.rules.length, 'replace');
-    const { entries, records } = this.#encode(chain, rule);
-    if (entries.length !== 1) {
+    const records = this.#encode(chain, rule);
+    if (records.length !== 1) {
       throw argumentError('a replacement rule must give a single source and destination address', { table: this.name, chain });
     }
     c.rules[position - 1] = records[0]!;
-    this.#queue([OpCode.Replace, chain, entries[0]!, position - 1], { chain, position, spec: records[0]!.spec });
+    this.#queue([OpCode.Replace, chain, records[0]!.entry!, position - 1], { chain, position, records });
     return this;
   }
 
@@ -351,23 +348,21 @@ export class Table {
       this.#deleteAt(c, ruleOrPosition);
       return this;
     }
-    const { records } = this.#encode(chain, ruleOrPosition);
+    const specs = this.#specsOf(chain, ruleOrPosition);
     // Check every part exists first, so a failed delete changes nothing.
-    const positions = records.map((r) => this.#find(c, r.spec));
-    records.forEach((r, i) => {
-      if (positions[i]! < 0) {
-        throw argumentError(`no rule in chain ${chain} matches: -A ${chain}${r.spec}`, { table: this.name, chain, rule: r.spec.trim() });
+    for (const spec of specs) {
+      if (this.#find(c, spec) < 0) {
+        throw argumentError(`no rule in chain ${chain} matches: -A ${chain}${spec}`, { table: this.name, chain, rule: spec.trim() });
       }
-    });
-    for (const r of records) this.#deleteAt(c, this.#find(c, r.spec) + 1);
+    }
+    for (const spec of specs) this.#deleteAt(c, this.#find(c, spec) + 1);
     return this;
   }
 
   /** -C: whether the chain holds a rule equal to the one given. */
   check(chain: string, rule: RuleSpec): boolean {
     const c = this.#need(chain);
-    const { records } = this.#encode(chain, rule);
-    return records.every((r) => this.#find(c, r.spec) >= 0);
+    return this.#specsOf(chain, rule).every((spec) => this.#find(c, spec) >= 0);
   }
 
   /** -F: removes every rule of one chain, or of every chain. */
@@ -436,11 +431,14 @@ export class Table {
     for (const o of this.#chains) {
       for (const r of o.rules) {
         if (r.jumpsTo !== from) continue;
-        r.spec = r.spec.replace(/ -([jg]) \S+$/, ` -$1 ${to}`);
         r.jumpsTo = to;
-        const decode = r.decode;
-        r.decode = () => renamed(decode(), to, r.spec);
+        if (r.verdict !== undefined) r.verdict = to;
         delete r.rule;
+        if (r.spec === undefined) continue; // printed later, under the new name
+        const spec = r.spec.replace(/ -([jg]) \S+$/, ` -$1 ${to}`);
+        const decode = r.decode!;
+        r.spec = spec;
+        r.decode = () => renamed(decode(), to, spec);
       }
     }
     this.#queue([OpCode.Rename, from, to], { chain: from });
@@ -553,7 +551,14 @@ export class Table {
     if (e.index !== undefined) {
       const info = this.#opInfo[e.index];
       delete e.index;
-      if (info) return withContext(e, describeOp(info), { chain: info.chain, position: info.position, rule: info.spec?.trim() });
+      if (info) {
+        // In a run of appends, the native side says which rule of the run.
+        const r = info.records?.[e.item ?? 0];
+        const position = info.position !== undefined ? info.position + (e.item ?? 0) : undefined;
+        delete e.item;
+        if (r) describeRecords(this.family, [r]);
+        return withContext(e, describeOp(info.chain, position, r?.spec), { chain: info.chain, position, rule: r?.spec?.trim() });
+      }
     }
     if (e.syscall?.endsWith('_commit')) {
       e.code = 'ERR_IPTC_COMMIT';
@@ -565,7 +570,8 @@ export class Table {
   async #explain(e: unknown): Promise<unknown> {
     const out = this.#explainSync(e);
     if (out instanceof IptcError && out.code === 'ERR_IPTC_COMMIT') {
-      const culprit = await findRejectedRule(this.family, this.name, this.#chains);
+      describeRecords(this.family, this.#chains.flatMap((c) => c.rules));
+      const culprit = await findRejectedRule(this.family, this.name, this.#chains as { name: string; builtin: boolean; policy?: string; rules: { spec: string }[] }[]);
       if (culprit) {
         out.chain = culprit.chain;
         out.position = culprit.position;
@@ -590,12 +596,13 @@ export class Table {
   }
 
   #find(c: ChainState, spec: string): number {
+    describeRecords(this.family, c.rules);
     return c.rules.findIndex((r) => r.spec === spec);
   }
 
   #deleteAt(c: ChainState, position: number): void {
     const [r] = c.rules.splice(position - 1, 1);
-    this.#queue([OpCode.Delete, c.name, position - 1], { chain: c.name, position, spec: r!.spec });
+    this.#queue([OpCode.Delete, c.name, position - 1], { chain: c.name, position, records: [r!] });
   }
 
   #insertChainSorted(c: ChainState): void {
@@ -608,7 +615,7 @@ export class Table {
   #isTargetName(name: string): boolean {
     if (['ACCEPT', 'DROP', 'QUEUE', 'RETURN'].includes(name)) return true;
     try {
-      native.parseRule(this.family, this.name, ['-j', name], false);
+      native.encodeRule(this.family, this.name, ['-j', name], false);
       return true;
     } catch {
       return false;
@@ -616,9 +623,9 @@ export class Table {
   }
 }
 
-function describeOp(info: OpInfo): string {
-  const where = info.position !== undefined ? `rule ${info.position} of chain ${info.chain}` : `chain ${info.chain}`;
-  return info.spec ? `${where} (-A ${info.chain}${info.spec})` : where;
+function describeOp(chain: string, position: number | undefined, spec: string | undefined): string {
+  const where = position !== undefined ? `rule ${position} of chain ${chain}` : `chain ${chain}`;
+  return spec ? `${where} (-A ${chain}${spec})` : where;
 }
 
 function renamed(rule: DecodedRule, to: string, spec: string): DecodedRule {
@@ -631,15 +638,6 @@ function renamed(rule: DecodedRule, to: string, spec: string): DecodedRule {
 function jumpTarget(spec: string, names: Set<string>): string | undefined {
   const m = / -[jg] (\S+)$/.exec(spec);
   return m && names.has(m[1]!) ? m[1] : undefined;
-}
-
-/** The word after the last -j/--jump/-g/--goto, if any. */
-function jumpWord(words: string[]): string | undefined {
-  for (let i = words.length - 2; i >= 0; i--) {
-    const w = words[i]!;
-    if (w === '-j' || w === '--jump' || w === '-g' || w === '--goto') return words[i + 1];
-  }
-  return undefined;
 }
 
 function checkWords(words: readonly unknown[]): string[] {
@@ -669,6 +667,20 @@ function takeCounters(words: string[]): { words: string[]; counters: Counters } 
   return { words: [...words.slice(0, i), ...words.slice(i + n)], counters: { packets: BigInt(p), bytes: BigInt(b) } };
 }
 
+function checkCounters(c: Partial<Counters>): Counters {
+  const v = (x: unknown, what: string): bigint => {
+    let n: bigint;
+    try {
+      n = BigInt(x as bigint);
+    } catch {
+      throw argumentError(`rule counters: ${what} must be a whole number, got ${String(x)}`);
+    }
+    if (n < 0n || n >= 2n ** 64n) throw argumentError(`rule counters: ${what} out of range: ${n}`);
+    return n;
+  };
+  return { packets: v(c.packets ?? 0, 'packets'), bytes: v(c.bytes ?? 0, 'bytes') };
+}
+
 function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption } {
   checkTableName(name);
   if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
@@ -685,4 +697,3 @@ function checkTimeout(t: number | undefined): number {
   return t;
 }
 
-export type { NativeRules };
