@@ -190,3 +190,25 @@ export function addressPart(h: Header): string {
   if (h.fragment) s += `${h.invert.fragment ? ' !' : ''} -f`;
   return s;
 }
+
+/** Whether the rule at `at` in a column of headers jumps with -g. */
+export function isGotoAt(family: FamilyName, b: Buffer, at: number): boolean {
+  return family === 'ipv4' ? (b[at + 82]! & F4_GOTO) !== 0 : (b[at + 131]! & F6_GOTO) !== 0;
+}
+
+/**
+ * addressPart() of the header at `at`, without building a Header when the
+ * rule tests none of it (most rules test only some).
+ */
+export function addressPartAt(family: FamilyName, b: Buffer, at: number): string {
+  const v4 = family === 'ipv4';
+  const addrWords = v4 ? 4 : 16; // src, dst, smsk, dmsk
+  let any = false;
+  for (let w = 0; w < addrWords && !any; w++) any = b.readUInt32LE(at + 4 * w) !== 0;
+  if (!any) {
+    any = v4
+      ? b[at + 48] !== 0 || b[at + 64] !== 0 || b.readUInt16LE(at + 80) !== 0 || (b[at + 82]! & F4_FRAG) !== 0 || b[at + 83] !== 0
+      : b[at + 96] !== 0 || b[at + 112] !== 0 || b.readUInt16LE(at + 128) !== 0 || b[at + 132] !== 0;
+  }
+  return any ? addressPart(decodeHeader(family, b.subarray(at, at + (v4 ? 84 : 136)))) : '';
+}

@@ -5,7 +5,7 @@
  */
 import { withContext, argumentError } from './errors.js';
 import { native, type FamilyName } from './native.js';
-import { ruleWords, walkRules, SPEC, type DecodedRule, type RuleInput, type Rule as RuleShape } from './rule.js';
+import { RuleSource, ruleWords, SPEC, type DecodedRule, type RuleInput, type Rule as RuleShape } from './rule.js';
 import { joinWords, splitWords } from './words.js';
 
 export interface ParseOptions {
@@ -34,9 +34,8 @@ export function parseRules(spec: string | readonly string[], options: ParseOptio
     throw withContext(e, 'bad rule', { rule: joinWords(words) });
   }
   const cols = native.describeEntries(family, encoded.entries, Array(encoded.count).fill(encoded.verdict ?? null));
-  const out: DecodedRule[] = [];
-  walkRules(family, cols, (_spec, _p, _b, decode) => out.push(decode()));
-  return out;
+  const src = new RuleSource(family, cols);
+  return Array.from({ length: src.count }, (_, i) => src.decode(i));
 }
 
 /** Parses one rule that must come out as a single kernel rule. */

@@ -8,15 +8,17 @@
  */
 import { withContext } from './errors.js';
 import { native, type FamilyName } from './native.js';
-import { walkRules, type Counters, type DecodedRule } from './rule.js';
+import { RuleSource, type Counters, type DecodedRule } from './rule.js';
 import { joinWords } from './words.js';
 
 export interface RuleRecord {
   /** The spec iptables-save prints after `-A CHAIN` (leading space); absent until printed. */
   spec?: string;
-  counters: Counters;
-  /** Builds the rule object (set together with spec). */
-  decode?: () => DecodedRule;
+  /** Where the rule's object comes from: rule `at` of `src` (set together with spec). */
+  src?: RuleSource;
+  at?: number;
+  /** Counters set in the snapshot (zero(), -c); otherwise those of `src`. */
+  counters?: Counters;
   rule?: DecodedRule;
   /** The chain this rule jumps or goes to, for reference counts. */
   jumpsTo?: string;
@@ -112,13 +114,26 @@ export function describeRecords(family: FamilyName, records: RuleRecord[]): void
     Buffer.concat(todo.map((r) => r.entry!)),
     todo.map((r) => r.verdict ?? null),
   );
-  let i = 0;
-  walkRules(family, cols, (spec, _p, _b, decode) => {
-    const r = todo[i++]!;
-    r.spec = spec;
-    // Counters live in the record (zero() and -c change them), not in the bytes.
-    r.decode = () => Object.assign(decode(), { counters: { ...r.counters } });
+  const src = new RuleSource(family, cols);
+  todo.forEach((r, i) => {
+    r.spec = src.specs[i];
+    r.src = src;
+    r.at = i;
   });
+}
+
+/** A record's counters. */
+export function countersOf(r: RuleRecord): Counters {
+  return r.counters ?? { packets: r.src!.packets(r.at!), bytes: r.src!.bytes(r.at!) };
+}
+
+/** A record's rule object (made once; its spec must be known). */
+export function ruleOf(r: RuleRecord): DecodedRule {
+  if (!r.rule) {
+    r.rule = r.src!.decode(r.at!);
+    if (r.counters) r.rule.counters = { ...r.counters };
+  }
+  return r.rule;
 }
 
 /** The word after the last -j/--jump/-g/--goto, if any. */

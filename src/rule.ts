@@ -5,7 +5,7 @@
  */
 import { splitWords } from './words.js';
 import type { FamilyName, NativeRules } from './native.js';
-import { addressPart, decodeHeader, type Header } from './header.js';
+import { addressPartAt, decodeHeader, isGotoAt } from './header.js';
 
 /** One option of a match or target: `! --dport 22` is `{ name: 'dport', values: ['22'], invert: true }`. */
 export interface Option {
@@ -135,72 +135,82 @@ export function parseOptions(text: string): Option[] {
   return out;
 }
 
-/** One rule's place in the columns the addon returns. */
-export interface RuleColumns {
-  header: Header;
-  fields: string[];
-  fieldAt: number;
-  matchCount: number;
-  targetIsExtension: boolean;
-  packets: bigint;
-  bytes: bigint;
-}
-
 /**
- * Walks the columns of a native result, calling `each` with the spec text
- * (iptables-save's, after `-A CHAIN`) and a decoder for the full object.
+ * The rules of one native result (a table read, or entries printed): their
+ * specs at once, their objects on demand. One of these serves thousands of
+ * rules, so no per-rule closure or column object is made until asked.
  */
-export function walkRules(
-  family: FamilyName,
-  cols: NativeRules,
-  each: (spec: string, packets: bigint, bytes: bigint, decode: () => DecodedRule) => void,
-): void {
-  const fields = cols.text.split('\0');
-  const ipSize = family === 'ipv4' ? 84 : 136;
-  let at = 0;
-  for (let i = 0; i < cols.matchCounts.length; i++) {
-    const header = decodeHeader(family, cols.ip.subarray(i * ipSize, (i + 1) * ipSize));
-    const matchCount = cols.matchCounts[i]!;
-    const isExt = cols.targetKinds[i] === 1;
-    let spec = addressPart(header);
-    for (let m = 0; m < matchCount; m++) spec += ` -m ${fields[at + 2 * m]}${fields[at + 2 * m + 1]}`;
-    const tName = fields[at + 2 * matchCount]!;
-    const tSave = fields[at + 2 * matchCount + 1]!;
-    if (isExt) spec += ` -j ${tName}${tSave}`;
-    else if (tName !== '') spec += ` -${header.goto ? 'g' : 'j'} ${tName}`;
-    const packets = cols.counters[2 * i]!;
-    const bytes = cols.counters[2 * i + 1]!;
-    const c: RuleColumns = { header, fields, fieldAt: at, matchCount, targetIsExtension: isExt, packets, bytes };
-    const finalSpec = spec;
-    each(spec, packets, bytes, () => decodeRule(c, finalSpec));
-    at += 2 * matchCount + 2;
-  }
-}
+export class RuleSource {
+  readonly family: FamilyName;
+  readonly count: number;
+  /** Per rule: the spec iptables-save prints after `-A CHAIN` (with its leading space). */
+  readonly specs: string[];
+  readonly #cols: NativeRules;
+  readonly #fields: string[];
+  readonly #fieldAt: Uint32Array;
 
-function decodeRule(c: RuleColumns, spec: string): DecodedRule {
-  const h = c.header;
-  const matches: Match[] = [];
-  for (let m = 0; m < c.matchCount; m++) {
-    matches.push({ name: c.fields[c.fieldAt + 2 * m]!, options: parseOptions(c.fields[c.fieldAt + 2 * m + 1]!) });
+  constructor(family: FamilyName, cols: NativeRules) {
+    this.family = family;
+    this.#cols = cols;
+    const fields = (this.#fields = cols.text.split('\0'));
+    const n = (this.count = cols.matchCounts.length);
+    const fieldAt = (this.#fieldAt = new Uint32Array(n));
+    const specs: string[] = (this.specs = new Array(n));
+    const ipSize = family === 'ipv4' ? 84 : 136;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      fieldAt[i] = at;
+      const mc = cols.matchCounts[i]!;
+      let spec = addressPartAt(family, cols.ip, i * ipSize);
+      for (let m = 0; m < mc; m++) spec += ` -m ${fields[at + 2 * m]}${fields[at + 2 * m + 1]}`;
+      const tName = fields[at + 2 * mc]!;
+      if (cols.targetKinds[i] === 1) spec += ` -j ${tName}${fields[at + 2 * mc + 1]}`;
+      else if (tName !== '') spec += ` -${isGotoAt(family, cols.ip, i * ipSize) ? 'g' : 'j'} ${tName}`;
+      specs[i] = spec;
+      at += 2 * mc + 2;
+    }
   }
-  const tName = c.fields[c.fieldAt + 2 * c.matchCount]!;
-  const tSave = c.fields[c.fieldAt + 2 * c.matchCount + 1]!;
-  let target: Target | null = null;
-  if (c.targetIsExtension) target = { name: tName, kind: 'extension', options: parseOptions(tSave) };
-  else if (tName !== '')
-    target = { name: tName, kind: VERDICTS.has(tName) ? 'verdict' : h.goto ? 'goto' : 'jump', options: [] };
-  const rule: Rule = { invert: {}, matches, target, counters: { packets: c.packets, bytes: c.bytes } };
-  if (h.source !== undefined) rule.source = h.source;
-  if (h.destination !== undefined) rule.destination = h.destination;
-  if (h.inInterface !== undefined) rule.inInterface = h.inInterface;
-  if (h.outInterface !== undefined) rule.outInterface = h.outInterface;
-  if (h.protocol !== undefined) rule.protocol = h.protocol;
-  if (h.fragment) rule.fragment = true;
-  for (const k of ['source', 'destination', 'inInterface', 'outInterface', 'protocol', 'fragment'] as const) {
-    if (h.invert[k]) rule.invert[k] = true;
+
+  packets(i: number): bigint {
+    return this.#cols.counters[2 * i]!;
   }
-  Object.defineProperty(rule, SPEC, { value: spec, enumerable: false });
-  return rule as DecodedRule;
+
+  bytes(i: number): bigint {
+    return this.#cols.counters[2 * i + 1]!;
+  }
+
+  /** The name a verdict or jump target carries (not an extension target's), else undefined. */
+  jump(i: number): string | undefined {
+    if (this.#cols.targetKinds[i] === 1) return undefined;
+    const name = this.#fields[this.#fieldAt[i]! + 2 * this.#cols.matchCounts[i]!];
+    return name === '' ? undefined : name;
+  }
+
+  decode(i: number): DecodedRule {
+    const ipSize = this.family === 'ipv4' ? 84 : 136;
+    const h = decodeHeader(this.family, this.#cols.ip.subarray(i * ipSize, (i + 1) * ipSize));
+    const f = this.#fields;
+    const at = this.#fieldAt[i]!;
+    const mc = this.#cols.matchCounts[i]!;
+    const matches: Match[] = [];
+    for (let m = 0; m < mc; m++) matches.push({ name: f[at + 2 * m]!, options: parseOptions(f[at + 2 * m + 1]!) });
+    const tName = f[at + 2 * mc]!;
+    let target: Target | null = null;
+    if (this.#cols.targetKinds[i] === 1) target = { name: tName, kind: 'extension', options: parseOptions(f[at + 2 * mc + 1]!) };
+    else if (tName !== '') target = { name: tName, kind: VERDICTS.has(tName) ? 'verdict' : h.goto ? 'goto' : 'jump', options: [] };
+    const rule: Rule = { invert: {}, matches, target, counters: { packets: this.packets(i), bytes: this.bytes(i) } };
+    if (h.source !== undefined) rule.source = h.source;
+    if (h.destination !== undefined) rule.destination = h.destination;
+    if (h.inInterface !== undefined) rule.inInterface = h.inInterface;
+    if (h.outInterface !== undefined) rule.outInterface = h.outInterface;
+    if (h.protocol !== undefined) rule.protocol = h.protocol;
+    if (h.fragment) rule.fragment = true;
+    for (const k of ['source', 'destination', 'inInterface', 'outInterface', 'protocol', 'fragment'] as const) {
+      if (h.invert[k]) rule.invert[k] = true;
+    }
+    Object.defineProperty(rule, SPEC, { value: this.specs[i], enumerable: false });
+    return rule as DecodedRule;
+  }
 }
 
 /** The iptables words for a rule object (what you would type after `iptables -A CHAIN`). */

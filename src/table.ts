@@ -8,10 +8,10 @@ import { IptcError, argumentError, withContext } from './errors.js';
 import { OpCode, native, type FamilyName, type NativeOp, type NativeTable } from './native.js';
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
-import { ruleWords, walkRules, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
+import { RuleSource, ruleWords, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
 import { splitWords, checkCount, MAX_WORD } from './words.js';
 import { findRejectedRule } from './culprit.js';
-import { Arena, describeRecords, encodeRecords, joinViews, type RuleRecord } from './records.js';
+import { Arena, countersOf, describeRecords, encodeRecords, joinViews, ruleOf, type RuleRecord } from './records.js';
 
 export interface TableOptions {
   /** 'ipv4' (iptables, the default) or 'ipv6' (ip6tables). */
@@ -159,14 +159,17 @@ export class Table {
   }
 
   #load(t: NativeTable): void {
+    const src = new RuleSource(this.family, t);
+    const names = new Set(t.chains.map((c) => c.name));
     let next = 0;
-    const records: RuleRecord[] = [];
-    walkRules(this.family, t, (spec, packets, bytes, decode) => {
-      records.push({ spec, counters: { packets, bytes }, decode });
-    });
     this.#chains = t.chains.map((c) => {
-      const rules = records.slice(next, next + c.ruleCount);
-      next += c.ruleCount;
+      const rules: RuleRecord[] = new Array(c.ruleCount);
+      for (let k = 0; k < c.ruleCount; k++, next++) {
+        const r: RuleRecord = { spec: src.specs[next], src, at: next };
+        const jump = src.jump(next);
+        if (jump !== undefined && names.has(jump)) r.jumpsTo = jump;
+        rules[k] = r;
+      }
       const s: ChainState = { name: c.name, builtin: c.builtin, rules };
       if (c.builtin) {
         s.policy = c.policy as 'ACCEPT' | 'DROP';
@@ -174,8 +177,6 @@ export class Table {
       }
       return s;
     });
-    const names = new Set(this.#chains.map((c) => c.name));
-    for (const r of records) r.jumpsTo = jumpTarget(r.spec!, names);
   }
 
   // ---- reading ---------------------------------------------------------
@@ -194,7 +195,7 @@ export class Table {
   rules(chain: string): DecodedRule[] {
     const c = this.#need(chain);
     describeRecords(this.family, c.rules);
-    return c.rules.map((r) => (r.rule ??= r.decode!()));
+    return c.rules.map(ruleOf);
   }
 
   /** True while the snapshot has changes not yet committed. */
@@ -212,7 +213,10 @@ export class Table {
     }
     for (const c of this.#chains) {
       for (const r of c.rules) {
-        out.push(options.counters ? `[${r.counters.packets}:${r.counters.bytes}] -A ${c.name}${r.spec}` : `-A ${c.name}${r.spec}`);
+        if (options.counters) {
+          const k = countersOf(r);
+          out.push(`[${k.packets}:${k.bytes}] -A ${c.name}${r.spec}`);
+        } else out.push(`-A ${c.name}${r.spec}`);
       }
     }
     out.push('COMMIT', '');
@@ -436,9 +440,9 @@ export class Table {
         delete r.rule;
         if (r.spec === undefined) continue; // printed later, under the new name
         const spec = r.spec.replace(/ -([jg]) \S+$/, ` -$1 ${to}`);
-        const decode = r.decode!;
+        const rule = renamed(ruleOf(r), to, spec);
         r.spec = spec;
-        r.decode = () => renamed(decode(), to, spec);
+        r.rule = rule;
       }
     }
     this.#queue([OpCode.Rename, from, to], { chain: from });
@@ -632,12 +636,6 @@ function renamed(rule: DecodedRule, to: string, spec: string): DecodedRule {
   const copy = { ...rule, target: rule.target ? { ...rule.target, name: to } : null };
   Object.defineProperty(copy, SPEC, { value: spec, enumerable: false });
   return copy as DecodedRule;
-}
-
-/** The chain a rule's spec jumps or goes to, when it is one of `names`. */
-function jumpTarget(spec: string, names: Set<string>): string | undefined {
-  const m = / -[jg] (\S+)$/.exec(spec);
-  return m && names.has(m[1]!) ? m[1] : undefined;
 }
 
 function checkWords(words: readonly unknown[]): string[] {
