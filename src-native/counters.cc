@@ -9,6 +9,7 @@
 
 #include "netns.h"
 #include "rules_out.h"
+#include "table_open.h"
 #include "worker.h"
 
 namespace iptc {
@@ -85,6 +86,13 @@ CounterReader::CounterReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   // The socket belongs to the namespace it was made in: make it there once,
   // and every later read needs no namespace switch at all.
   RunInNetns(netns, f, [&] {
+    // Reading would instantiate a missing table: refuse instead.
+    int exists = TableExists(*fam_, table_);
+    if (exists <= 0) {
+      if (exists < 0) f.set("ERR_IPTC_NO_LEGACY", NoLegacyMessage(*fam_), ENOPROTOOPT);
+      else f.set("ERR_IPTC_ABSENT", "there is no table '" + table_ + "' in this namespace (yet)", ENOENT);
+      return;
+    }
     fd_ = socket(fam_->nfproto == NFPROTO_IPV4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
     if (fd_ < 0) {
       int e = errno;

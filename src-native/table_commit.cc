@@ -58,18 +58,33 @@ class CommitJob : public Job {
     RunInNetns(netns, failure, [&] {
       XtablesLock lock(lockPath, lockTimeout, failure);
       if (!lock.held()) return;
+      // A snapshot of an absent table expects it still absent, or as the
+      // kernel makes it (another writer may have made it, but not filled it).
+      if (expected == "absent" && TableExists(*fam, table) < 0) {
+        failure.set("ERR_IPTC_NO_LEGACY", NoLegacyMessage(*fam), ENOPROTOOPT);
+        return;
+      }
       XtGuard guard(failure);
       if (!guard.ok()) return;
       xtc_handle* h = OpenHandle(*fam, table, failure);
       if (!h) return;
-      if (!expected.empty()) {
+      if (expected == "absent") {
+        if (!IsPristine(*fam, h)) {
+          fam->free(h);
+          failure.set("ERR_IPTC_CONFLICT",
+                      "table '" + table + "' was made and changed in the kernel since this snapshot found it absent; "
+                      "nothing was committed (re-read and re-apply, e.g. with Table.update)",
+                      EAGAIN);
+          return;
+        }
+      } else if (!expected.empty()) {
         char hex[17];
         snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(DigestHandle(*fam, h)));
         if (expected != hex) {
           fam->free(h);
           failure.set("ERR_IPTC_CONFLICT",
                       "table '" + table + "' changed in the kernel since this snapshot was read; "
-                      "nothing was committed (re-read and re-apply, e.g. with retryCommit)",
+                      "nothing was committed (re-read and re-apply, e.g. with Table.update)",
                       EAGAIN);
           return;
         }

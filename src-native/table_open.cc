@@ -1,6 +1,8 @@
 #include "table_open.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "rules_out.h"
 
@@ -26,6 +28,38 @@ xtc_handle* OpenHandle(const Family& fam, const std::string& table, Failure& fai
   failure.fromErrno(e ? e : EIO, fam.nfproto == NFPROTO_IPV4 ? "iptc_init" : "ip6tc_init",
                     "cannot read " + what + ": " + fam.strerror(e) + hint);
   return nullptr;
+}
+
+int TableExists(const Family& fam, const std::string& table) {
+  FILE* f = fopen(fam.tablesNames, "re");
+  if (!f) return -1;
+  char line[64];
+  int found = 0;
+  while (!found && fgets(line, sizeof(line), f)) {
+    size_t n = strlen(line);
+    if (n && line[n - 1] == '\n') line[--n] = '\0';
+    found = table == line;
+  }
+  fclose(f);
+  return found;
+}
+
+std::string NoLegacyMessage(const Family& fam) {
+  bool v4 = fam.nfproto == NFPROTO_IPV4;
+  return std::string("this kernel has no legacy ") + (v4 ? "iptables" : "ip6tables") + " here: the " +
+         (v4 ? "ip_tables" : "ip6_tables") +
+         " module is not loaded (iptc-node never runs modprobe). Load it (modprobe " + (v4 ? "ip_tables" : "ip6_tables") +
+         ") or, on an nftables-only kernel, use iptables-nft";
+}
+
+bool IsPristine(const Family& fam, xtc_handle* h) {
+  for (const char* c = fam.firstChain(h); c; c = fam.nextChain(h)) {
+    if (!fam.builtin(c, h) || fam.firstRule(c, h)) return false;
+    xt_counters k;
+    const char* pol = fam.getPolicy(c, &k, h);
+    if (!pol || strcmp(pol, "ACCEPT") != 0) return false;
+  }
+  return true;
 }
 
 uint64_t DigestHandle(const Family& fam, xtc_handle* h) {

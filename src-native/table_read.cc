@@ -30,10 +30,22 @@ struct ChainOut {
 
 class ReadJob : public Job {
  public:
-  ReadJob(const Family& fam, std::string table, int netns) : fam_(fam), table_(std::move(table)), netns_(netns) {}
+  ReadJob(const Family& fam, std::string table, int netns, bool create)
+      : fam_(fam), table_(std::move(table)), netns_(netns), create_(create) {}
 
   void Run() override {
     RunInNetns(netns_, failure, [&] {
+      if (!create_) {
+        int exists = TableExists(fam_, table_);
+        if (exists < 0) {
+          failure.set("ERR_IPTC_NO_LEGACY", NoLegacyMessage(fam_), ENOPROTOOPT);
+          return;
+        }
+        if (exists == 0) {
+          absent_ = true;
+          return;
+        }
+      }
       XtGuard guard(failure);
       if (!guard.ok()) return;
       xtc_handle* h = OpenHandle(fam_, table_, failure);
@@ -69,6 +81,10 @@ class ReadJob : public Job {
 
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
+    if (absent_) {
+      o.Set("absent", true);
+      return o;
+    }
     Napi::Array chains = Napi::Array::New(env, chains_.size());
     for (size_t i = 0; i < chains_.size(); i++) {
       const ChainOut& c = chains_[i];
@@ -96,6 +112,8 @@ class ReadJob : public Job {
   const Family& fam_;
   std::string table_;
   int netns_;
+  bool create_;
+  bool absent_ = false;
   std::vector<ChainOut> chains_;
   RulesOut rules_;
   uint64_t digest_ = 0;
@@ -137,7 +155,8 @@ class ListJob : public Job {
 
 Napi::Value ReadTable(const Napi::CallbackInfo& info) {
   const Family& fam = FamilyFor(info[0].As<Napi::String>());
-  auto job = std::make_unique<ReadJob>(fam, info[1].As<Napi::String>(), info[2].As<Napi::Number>().Int32Value());
+  auto job = std::make_unique<ReadJob>(fam, info[1].As<Napi::String>(), info[2].As<Napi::Number>().Int32Value(),
+                                       info[4].ToBoolean());
   return RunJob(info.Env(), std::move(job), info[3].ToBoolean());
 }
 

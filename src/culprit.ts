@@ -4,7 +4,7 @@
  * a scratch network namespace (bisecting) until the kernel refuses: the rule
  * that tips it over is the one. Only runs on the error path.
  */
-import { native, OpCode, type FamilyName, type NativeOp } from './native.js';
+import { native, OpCode, type FamilyName, type NativeOp, type NativeTable } from './native.js';
 import { Netns } from './netns.js';
 import { splitWords } from './words.js';
 
@@ -54,7 +54,7 @@ async function bisect(family: FamilyName, table: string, chains: ChainShape[], n
     });
   }
   const fails = async (k: number): Promise<boolean> => {
-    await native.readTable(family, table, ns.fd, true); // instantiate the table there
+    await native.readTable(family, table, ns.fd, true, true); // instantiate the table there
     // The scratch namespace is private: no xtables lock needed (/dev/null stands in).
     try {
       await native.commitTable(family, table, ns.fd, '', [...head, ...rules.slice(0, k).map((r) => r.op)], '/dev/null', 0, true);
@@ -62,7 +62,7 @@ async function bisect(family: FamilyName, table: string, chains: ChainShape[], n
       return true;
     }
     // Back to the default table for the next try: flush everything, drop user chains.
-    const t = await native.readTable(family, table, ns.fd, true);
+    const t = (await native.readTable(family, table, ns.fd, true, true)) as NativeTable;
     const undo: NativeOp[] = [];
     for (const c of t.chains) undo.push([OpCode.Flush, c.name]);
     for (const c of t.chains) if (!c.builtin) undo.push([OpCode.DeleteChain, c.name]);

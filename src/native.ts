@@ -37,6 +37,10 @@ export interface NativeTable extends NativeRules {
   digest: string;
 }
 
+export interface NativeAbsent {
+  absent: true;
+}
+
 export interface NativeEncoded {
   /** One kernel entry per -s/-d address pair, back to back. */
   entries: Buffer;
@@ -96,8 +100,9 @@ export interface Native {
   netnsOpen(path: string): number;
   netnsClose(fd: number): void;
   netnsInode(fd: number): bigint;
-  readTable(family: FamilyName, table: string, netnsFd: number, async: false): NativeTable;
-  readTable(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeTable>;
+  /** With create false, a table that does not exist is reported as absent (and not made). */
+  readTable(family: FamilyName, table: string, netnsFd: number, async: false, create: boolean): NativeTable | NativeAbsent;
+  readTable(family: FamilyName, table: string, netnsFd: number, async: true, create: boolean): Promise<NativeTable | NativeAbsent>;
   listTables(family: FamilyName, netnsFd: number, async: false): string[];
   listTables(family: FamilyName, netnsFd: number, async: true): Promise<string[]>;
   encodeRule(family: FamilyName, table: string, words: string[], jumpIsChain: boolean): NativeEncoded;

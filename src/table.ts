@@ -5,7 +5,7 @@
  * Rule positions are 1-based, as in iptables.
  */
 import { IptcError, argumentError, withContext } from './errors.js';
-import { OpCode, native, type FamilyName, type NativeOp, type NativeTable } from './native.js';
+import { OpCode, native, type FamilyName, type NativeAbsent, type NativeOp, type NativeTable } from './native.js';
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { RuleSource, ruleWords, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
@@ -18,6 +18,39 @@ export interface TableOptions {
   family?: FamilyName;
   /** The network namespace: a Netns, an `ip netns` name, or a path. Default: the caller's own. */
   netns?: NetnsOption;
+  /**
+   * A table that does not exist in the kernel yet (tables appear on first
+   * use): 'empty' (default) gives the snapshot the kernel would make, with
+   * `exists` false, and creates nothing until a commit; 'error' throws
+   * ERR_IPTC_ABSENT; 'create' makes the table now, as iptables-save does.
+   */
+  ifMissing?: 'empty' | 'error' | 'create';
+}
+
+/** The built-in chains the kernel gives each table. */
+const BUILTINS: Record<string, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** What a table that does not exist yet looks like once the kernel makes it. */
+function pristine(name: string, family: FamilyName): NativeTable {
+  const chains = BUILTINS[name];
+  if (!chains) {
+    throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
+  }
+  return {
+    chains: chains.map((c) => ({ name: c, builtin: true, policy: 'ACCEPT', packets: 0n, bytes: 0n, references: 0, ruleCount: 0 })),
+    digest: 'absent',
+    ip: Buffer.alloc(0),
+    counters: new BigUint64Array(0),
+    matchCounts: new Uint32Array(0),
+    targetKinds: new Uint8Array(0),
+    text: '',
+  };
 }
 
 export interface CommitOptions {
@@ -91,16 +124,21 @@ export class Table {
 
   /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
   static async open(name: string, options: TableOptions = {}): Promise<Table> {
-    const { family, netns } = checkOptions(name, options);
-    const t = await withNetnsFd(netns, (fd) => native.readTable(family, name, fd, true));
-    return new Table(name, family, netns, t);
+    const { family, netns, ifMissing } = checkOptions(name, options);
+    const t = await withNetnsFd(netns, (fd) => native.readTable(family, name, fd, true, ifMissing === 'create'));
+    return new Table(name, family, netns, present(t, name, family, ifMissing));
   }
 
   /** Like open(), on the calling thread. */
   static openSync(name: string, options: TableOptions = {}): Table {
-    const { family, netns } = checkOptions(name, options);
-    const t = withNetnsFd(netns, (fd) => native.readTable(family, name, fd, false));
-    return new Table(name, family, netns, t);
+    const { family, netns, ifMissing } = checkOptions(name, options);
+    const t = withNetnsFd(netns, (fd) => native.readTable(family, name, fd, false, ifMissing === 'create'));
+    return new Table(name, family, netns, present(t, name, family, ifMissing));
+  }
+
+  /** False when the table did not exist in the kernel when this snapshot was read. */
+  get exists(): boolean {
+    return this.#digest !== 'absent';
   }
 
   /**
@@ -531,13 +569,13 @@ export class Table {
 
   /** Reads the table again into this object, dropping uncommitted changes. */
   async reload(): Promise<this> {
-    const t = await withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, true));
-    this.#reset(t);
+    const t = await withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, true, false));
+    this.#reset(present(t, this.name, this.family, 'empty'));
     return this;
   }
 
   reloadSync(): this {
-    this.#reset(withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, false)));
+    this.#reset(present(withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, false, false)), this.name, this.family, 'empty'));
     return this;
   }
 
@@ -679,14 +717,28 @@ function checkCounters(c: Partial<Counters>): Counters {
   return { packets: v(c.packets ?? 0, 'packets'), bytes: v(c.bytes ?? 0, 'bytes') };
 }
 
-function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption } {
+function present(t: NativeTable | NativeAbsent, name: string, family: FamilyName, ifMissing: string): NativeTable {
+  if (!('absent' in t)) return t;
+  if (ifMissing === 'error') {
+    throw new IptcError(`there is no ${family === 'ipv4' ? 'iptables' : 'ip6tables'} table '${name}' in this namespace (yet)`, {
+      code: 'ERR_IPTC_ABSENT',
+      errno: 2,
+      table: name,
+    });
+  }
+  return pristine(name, family);
+}
+
+function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create' } {
   checkTableName(name);
   if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
-  const known = new Set(['family', 'netns']);
-  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns)`);
+  const known = new Set(['family', 'netns', 'ifMissing']);
+  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns, ifMissing)`);
   const family = options.family ?? 'ipv4';
   if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${JSON.stringify(family)}`);
-  return { family, netns: options.netns };
+  const ifMissing = options.ifMissing ?? 'empty';
+  if (!['empty', 'error', 'create'].includes(ifMissing)) throw argumentError(`ifMissing must be 'empty', 'error' or 'create', got ${JSON.stringify(ifMissing)}`);
+  return { family, netns: options.netns, ifMissing };
 }
 
 function checkTimeout(t: number | undefined): number {

@@ -109,7 +109,7 @@ describe('CounterReader', () => {
 
   it('reports a missing table or namespace clearly', () => {
     const s = ns();
-    expect(() => new CounterReader('nosuch', { netns: s.ns })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(() => new CounterReader('nosuch', { netns: s.ns })).toThrow(expect.objectContaining({ code: 'ERR_IPTC_ABSENT' }));
     expect(() => new CounterReader('filter', { netns: 'no-such-ns-anywhere' })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });
