@@ -3,22 +3,17 @@
  * "require"). The library itself is ES modules; this file hands out the very
  * same module namespace through Node's require(esm), so `import` and
  * `require` share one copy: one addon binding, one IptcError class, and
- * `instanceof` holds across both.
+ * `instanceof` holds across both. Its declaration (dist/cjs.d.cts) is the
+ * same re-export, so types and values alike reach CommonJS TypeScript.
  *
- * require(esm) is on by default from Node 20.19 and 22.12; older Node throws
- * ERR_REQUIRE_ESM, which is turned here into a message that says what to do.
+ * require(esm) is on by default from Node 20.19 and 22.12; on older Node
+ * this says what to do instead of failing with ERR_REQUIRE_ESM.
  */
-let iptc: typeof import('./index.js');
-try {
-  iptc = require('./index.js');
-} catch (e) {
-  if ((e as NodeJS.ErrnoException)?.code === 'ERR_REQUIRE_ESM') {
-    throw new Error(
-      `require('iptc-node') needs Node 20.19, 22.12 or newer (require of ES modules); ` +
-        `this is Node ${process.versions.node}. Use import / import('iptc-node') instead, or upgrade Node.`,
-      { cause: e },
-    );
-  }
-  throw e;
+if (!(process.features as { require_module?: boolean }).require_module) {
+  throw new Error(
+    `require('iptc-node') needs Node 20.19, 22.12 or newer (require of ES modules); this is Node ` +
+      `${process.versions.node}. Use import or import('iptc-node') instead, or upgrade Node.`,
+  );
 }
+import iptc = require('./index.js');
 export = iptc;

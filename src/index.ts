@@ -11,3 +11,4 @@ export type { RuleSpec } from './table.js';
 export { fields, matchFields, targetFields, type Negatable, type MatchFieldTypes, type TargetFieldTypes } from './extensions.js';
 export type * from './extensions.js';
 export { CounterReader, rates, slotOf, type CounterLayout, type CounterSnapshot, type CounterChain, type Rates } from './counters.js';
+export type { Validation, Problem } from './validate.js';

@@ -11,6 +11,7 @@ import { native, type FamilyName } from './native.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { Table, type CommitOptions } from './table.js';
 import type { Counters } from './rule.js';
+import type { Validation } from './validate.js';
 import { splitWords } from './words.js';
 
 export interface SaveAllOptions {
@@ -29,6 +30,12 @@ export interface RestoreOptions extends CommitOptions {
   counters?: boolean;
   /** -T: restore only this table, skip the others. */
   table?: string;
+  /**
+   * Check, don't commit: each table block is applied to a snapshot of the
+   * live table and validated by the kernel in a scratch namespace; restore()
+   * then resolves to one Validation per block and changes nothing.
+   */
+  dryRun?: boolean;
 }
 
 /** The names of the family's tables that exist in the namespace, in iptables-save's order. */
@@ -138,13 +145,25 @@ function applyBlock(t: Table, b: Block, options: RestoreOptions): void {
 }
 
 function checkRestoreOptions(options: RestoreOptions): void {
-  const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout']);
+  const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'dryRun']);
   for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown restore option '${k}'`);
 }
 
 /** Restores iptables-save text in-process (like iptables-restore). */
-export async function restore(text: string, options: RestoreOptions = {}): Promise<void> {
+export async function restore(text: string, options: RestoreOptions & { dryRun: true }): Promise<Validation[]>;
+export async function restore(text: string, options?: RestoreOptions): Promise<void>;
+export async function restore(text: string, options: RestoreOptions = {}): Promise<void | Validation[]> {
   checkRestoreOptions(options);
+  if (options.dryRun) {
+    const out: Validation[] = [];
+    for (const b of blocks(text)) {
+      if (options.table !== undefined && options.table !== b.table) continue;
+      const t = await Table.open(b.table, { family: options.family, netns: options.netns }).catch((e) => Promise.reject(withBlockLine(e, b)));
+      applyBlock(t, b, options);
+      out.push(await t.validate());
+    }
+    return out;
+  }
   for (const b of blocks(text)) {
     if (options.table !== undefined && options.table !== b.table) continue;
     await Table.update(b.table, { family: options.family, netns: options.netns, lockTimeout: options.lockTimeout }, (t) =>
@@ -155,6 +174,7 @@ export async function restore(text: string, options: RestoreOptions = {}): Promi
 
 export function restoreSync(text: string, options: RestoreOptions = {}): void {
   checkRestoreOptions(options);
+  if (options.dryRun) throw argumentError('a dry run needs the kernel in a scratch namespace, asynchronously: use restore(text, { dryRun: true })');
   for (const b of blocks(text)) {
     if (options.table !== undefined && options.table !== b.table) continue;
     try {

@@ -10,7 +10,7 @@ import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { RuleSource, ruleWords, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
 import { splitWords, checkCount, MAX_WORD } from './words.js';
-import { findRejectedRule } from './culprit.js';
+import { validateChains, type Validation } from './validate.js';
 import { Arena, countersOf, describeRecords, encodeRecords, joinViews, ruleOf, type RuleRecord } from './records.js';
 
 export interface TableOptions {
@@ -567,6 +567,17 @@ export class Table {
     this.#spent = true;
   }
 
+  /**
+   * Checks the pending table with the kernel without touching the live one:
+   * commits a copy into a fresh scratch network namespace and reports every
+   * rule the kernel refuses (chain, position, rule, the kernel's errno).
+   * Needs CAP_SYS_ADMIN (for the namespace).
+   */
+  async validate(): Promise<Validation> {
+    describeRecords(this.family, this.#chains.flatMap((c) => c.rules));
+    return validateChains(this.family, this.name, this.#chains);
+  }
+
   /** Reads the table again into this object, dropping uncommitted changes. */
   async reload(): Promise<this> {
     const t = await withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, true, false));
@@ -612,13 +623,17 @@ export class Table {
   async #explain(e: unknown): Promise<unknown> {
     const out = this.#explainSync(e);
     if (out instanceof IptcError && out.code === 'ERR_IPTC_COMMIT') {
-      describeRecords(this.family, this.#chains.flatMap((c) => c.rules));
-      const culprit = await findRejectedRule(this.family, this.name, this.#chains as { name: string; builtin: boolean; policy?: string; rules: { spec: string }[] }[]);
-      if (culprit) {
+      let culprit;
+      try {
+        culprit = (await this.validate()).problems[0];
+      } catch {
+        // no scratch namespace to be had (no CAP_SYS_ADMIN): the message stands without a rule
+      }
+      if (culprit && culprit.position > 0) {
         out.chain = culprit.chain;
         out.position = culprit.position;
-        out.rule = culprit.spec.trim();
-        out.message += `: rule ${culprit.position} of chain ${culprit.chain} is the one refused: -A ${culprit.chain}${culprit.spec}`;
+        out.rule = culprit.rule;
+        out.message += `: rule ${culprit.position} of chain ${culprit.chain} is the one refused: -A ${culprit.chain} ${culprit.rule}`;
       }
     }
     return out;
