@@ -8,6 +8,7 @@
         "src-native/errors.cc",
         "src-native/family.cc",
         "src-native/netns.cc",
+        "src-native/nft.cc",
         "src-native/rule_codec.cc",
         "src-native/rules_out.cc",
         "src-native/table_commit.cc",

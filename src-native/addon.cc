@@ -4,6 +4,7 @@
 #include "counters.h"
 #include "errors.h"
 #include "netns.h"
+#include "nft.h"
 #include "rule_codec.h"
 #include "table_commit.h"
 #include "table_read.h"
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsClose", Napi::Function::New(env, iptc::NetnsClose));
   exports.Set("netnsInode", Napi::Function::New(env, iptc::NetnsInode));
   exports.Set("readTable", Napi::Function::New(env, iptc::ReadTable));
+  exports.Set("nftTables", Napi::Function::New(env, iptc::NftTables));
   exports.Set("listTables", Napi::Function::New(env, iptc::ListTables));
   exports.Set("encodeRule", Napi::Function::New(env, iptc::EncodeRule));
   exports.Set("describeEntries", Napi::Function::New(env, iptc::DescribeEntries));

@@ -12,3 +12,4 @@ export { fields, matchFields, targetFields, type Negatable, type MatchFieldTypes
 export type * from './extensions.js';
 export { CounterReader, rates, slotOf, type CounterLayout, type CounterSnapshot, type CounterChain, type Rates } from './counters.js';
 export type { Validation, Problem } from './validate.js';
+export { nftTables, nftTablesSync, nftWarning, iptablesNftTables, type NftTable } from './nft.js';

@@ -103,6 +103,8 @@ export interface Native {
   /** With create false, a table that does not exist is reported as absent (and not made). */
   readTable(family: FamilyName, table: string, netnsFd: number, async: false, create: boolean): NativeTable | NativeAbsent;
   readTable(family: FamilyName, table: string, netnsFd: number, async: true, create: boolean): Promise<NativeTable | NativeAbsent>;
+  nftTables(netnsFd: number, async: false): { family: string; name: string; chains: number; rules: number }[];
+  nftTables(netnsFd: number, async: true): Promise<{ family: string; name: string; chains: number; rules: number }[]>;
   listTables(family: FamilyName, netnsFd: number, async: false): string[];
   listTables(family: FamilyName, netnsFd: number, async: true): Promise<string[]>;
   encodeRule(family: FamilyName, table: string, words: string[], jumpIsChain: boolean): NativeEncoded;

@@ -13,6 +13,7 @@ import { IptcError } from '../errors.js';
 import { listTablesSync, restore } from '../restore.js';
 import { Table } from '../table.js';
 import { listTable } from './format.js';
+import { nftTablesSync, nftWarning } from '../nft.js';
 import { top } from './top.js';
 
 const HELP: Record<string, string> = {
@@ -128,6 +129,11 @@ async function run(argv: string[]): Promise<void> {
   const netns = a.values.get('--netns');
   const table = a.values.get('--table');
   const program = family === 'ipv4' ? 'iptc save' : 'iptc save -6';
+  // As iptables-nft warns about legacy tables, warn about iptables-nft's.
+  if (cmd === 'save' || cmd === 'list') {
+    const warning = nftWarning(nftTablesSync({ netns }), family);
+    if (warning) process.stderr.write(`# Warning: ${warning}\n`);
+  }
   switch (cmd) {
     case 'save': {
       if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);

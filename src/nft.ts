@@ -1,0 +1,43 @@
+/**
+ * nf_tables awareness. Most current distributions point `iptables` at
+ * iptables-nft, which keeps its rules in nf_tables; libiptc sees only the
+ * legacy xtables tables, so a host managed with iptables-nft looks empty
+ * here. nftTables() lists what nf_tables holds (a netlink dump, nothing
+ * spawned) and nftWarning() says so in words, as iptables-nft itself warns
+ * when legacy tables are present.
+ */
+import { native, type FamilyName } from './native.js';
+import { withNetnsFd, type NetnsOption } from './netns.js';
+import { TABLES } from './names.js';
+
+export interface NftTable {
+  /** 'ipv4' (nft family ip), 'ipv6' (ip6), 'inet', or the number of another family. */
+  family: string;
+  name: string;
+  chains: number;
+  rules: number;
+}
+
+/** Every nf_tables table in the namespace ([] when nf_tables is not loaded). */
+export async function nftTables(options: { netns?: NetnsOption } = {}): Promise<NftTable[]> {
+  return withNetnsFd(options.netns, (fd) => native.nftTables(fd, true));
+}
+
+export function nftTablesSync(options: { netns?: NetnsOption } = {}): NftTable[] {
+  return withNetnsFd(options.netns, (fd) => native.nftTables(fd, false));
+}
+
+/** The nf_tables tables iptables-nft would have made for a family (same names as the legacy ones). */
+export function iptablesNftTables(all: NftTable[], family: FamilyName): NftTable[] {
+  return all.filter((t) => t.family === family && (TABLES as readonly string[]).includes(t.name) && (t.rules > 0 || t.chains > 0));
+}
+
+/** A warning when iptables-nft rules exist beside the legacy tables iptc-node works on, else null. */
+export function nftWarning(all: NftTable[], family: FamilyName): string | null {
+  const t = iptablesNftTables(all, family);
+  if (t.length === 0) return null;
+  const nftFamily = family === 'ipv4' ? 'ip' : 'ip6';
+  const list = t.map((x) => `${nftFamily} ${x.name} (${x.rules} rule${x.rules === 1 ? '' : 's'})`).join(', ');
+  const tool = family === 'ipv4' ? 'iptables-nft-save' : 'ip6tables-nft-save';
+  return `iptables-nft tables present: ${list}. iptc-node reads and writes only the legacy tables; use ${tool} to see those rules`;
+}
