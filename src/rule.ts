@@ -109,7 +109,8 @@ export interface DecodedRule extends Rule {
 
 /** Splits a save() text (` --dport 22 ! --syn`) into options. */
 export function parseOptions(text: string): Option[] {
-  const words = splitWords(text);
+  // Most save texts hold no quotes or backslashes: plain spaces split them.
+  const words = text.includes('"') || text.includes('\\') ? splitWords(text, false) : text.split(' ').filter((w) => w !== '');
   const out: Option[] = [];
   let invert = false;
   let cur: Option | null = null;

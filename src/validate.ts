@@ -67,7 +67,7 @@ async function check(family: FamilyName, table: string, chains: ChainShape[], ns
     c.rules.forEach((r, i) => {
       const spec = r.spec!;
       const jump = / -[jg] (\S+)$/.exec(spec)?.[1];
-      const encoded = native.encodeRule(family, table, splitWords(spec), jump !== undefined && names.has(jump));
+      const encoded = native.encodeRule(family, table, splitWords(spec, false), jump !== undefined && names.has(jump));
       rules.push({ op: [OpCode.AppendAll, c.name, encoded.entries], chain: c.name, position: i + 1, spec });
     });
   }

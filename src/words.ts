@@ -15,7 +15,8 @@ export const MAX_WORD = 1023;
  */
 export const MAX_WORDS = 8192;
 
-export function splitWords(text: string): string[] {
+/** `check` false: no limits (for text the kernel printed, which may hold longer words). */
+export function splitWords(text: string, check = true): string[] {
   const words: string[] = [];
   let cur = '';
   let open = false;
@@ -45,7 +46,7 @@ export function splitWords(text: string): string[] {
     }
     if (ch === '"' || ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
       if (ch !== '"' && cur.length === 0 && !quoted) continue;
-      words.push(checkWord(cur));
+      words.push(check ? checkWord(cur) : cur);
       cur = '';
       quoted = false;
       continue;
@@ -53,8 +54,8 @@ export function splitWords(text: string): string[] {
     cur += ch;
   }
   // An unterminated quote runs to the end, as in iptables-restore.
-  if (cur.length > 0 || quoted) words.push(checkWord(cur));
-  return checkCount(words);
+  if (cur.length > 0 || quoted) words.push(check ? checkWord(cur) : cur);
+  return check ? checkCount(words) : words;
 }
 
 export function checkCount<T>(words: T[]): T[] {
