@@ -153,6 +153,9 @@ for (const n of SIZES) {
       if (k !== n) throw new Error(`read ${k} rules, expected ${n}`);
     };
     row(n, shape, 'read table into rule objects', await time(runs, readObjects), await time(runs, spawnAndParseRules), 'iptables-save -c + parse');
+    // The same read, as text: what iptables-save itself does (no rule objects).
+    row(n, shape, 'read table as iptables-save -c text', await time(runs, async () => (await Table.open('filter')).save({ counters: true })),
+      await time(runs, () => run('iptables-legacy-save', ['-c', '-t', 'filter'], { maxBuffer: 1 << 30 })), 'iptables-save -c (spawned)');
 
     // 2. all counters
     const reader = new CounterReader('filter');
