@@ -53,12 +53,6 @@ export class Arena {
   }
 }
 
-/** Two views that sit back to back in one chunk make one view: a run of appends becomes one op. */
-export function joinViews(a: Buffer, b: Buffer): Buffer | null {
-  if (a.buffer !== b.buffer || a.byteOffset + a.length !== b.byteOffset) return null;
-  return Buffer.from(a.buffer, a.byteOffset, a.length + b.length);
-}
-
 export interface Encoded {
   records: RuleRecord[];
   hasIn: boolean;

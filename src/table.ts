@@ -11,7 +11,7 @@ import { withNetnsFd, type NetnsOption } from './netns.js';
 import { RuleSource, ruleWords, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
 import { splitWords, checkCount, MAX_WORD } from './words.js';
 import { validateChains, type Validation } from './validate.js';
-import { Arena, countersOf, describeRecords, encodeRecords, joinViews, ruleOf, type RuleRecord } from './records.js';
+import { Arena, countersOf, describeRecords, encodeRecords, ruleOf, type RuleRecord } from './records.js';
 
 export interface TableOptions {
   /** 'ipv4' (iptables, the default) or 'ipv6' (ip6tables). */
@@ -111,6 +111,8 @@ export class Table {
   #opInfo: OpInfo[] = [];
   #spent = false;
   #arena = new Arena();
+  /** The run of appends still growing (the op it belongs to and its extent in the arena). */
+  #run: { op: NativeOp & { 2: Buffer }; bytes: ArrayBufferLike; start: number; end: number } | null = null;
   /** Set by update(), which holds the xtables lock itself around read and commit. */
   #lockHeld = false;
 
@@ -323,22 +325,38 @@ export class Table {
   }
 
   #queue(op: NativeOp, info: OpInfo): void {
+    this.#closeRun();
     this.#ops.push(op);
     this.#opInfo.push(info);
+  }
+
+  /** Gives the growing run of appends its Buffer: it grows no more. */
+  #closeRun(): void {
+    const run = this.#run;
+    if (run) run.op[2] = Buffer.from(run.bytes, run.start, run.end - run.start);
+    this.#run = null;
   }
 
   /** Appends become runs: consecutive appends to one chain are one op over one view of the arena. */
   #queueAppend(chain: string, r: RuleRecord, position: number): void {
     const last = this.#ops[this.#ops.length - 1];
-    if (last && last[0] === OpCode.AppendAll && last[1] === chain) {
-      const joined = joinViews(last[2], r.entry!);
-      if (joined) {
-        last[2] = joined;
-        this.#opInfo[this.#opInfo.length - 1]!.records!.push(r);
-        return;
-      }
+    const run = this.#run;
+    const e = r.entry!;
+    if (run && last === run.op && last[1] === chain && e.buffer === run.bytes && e.byteOffset === run.end) {
+      // Still back to back in one chunk: the run grows; its Buffer is made at commit.
+      run.end += e.length;
+      this.#opInfo[this.#opInfo.length - 1]!.records!.push(r);
+      return;
     }
-    this.#queue([OpCode.AppendAll, chain, r.entry!], { chain, position, records: [r] });
+    const op: NativeOp & { 2: Buffer } = [OpCode.AppendAll, chain, e];
+    this.#queue(op, { chain, position, records: [r] });
+    this.#run = { op, bytes: e.buffer, start: e.byteOffset, end: e.byteOffset + e.length };
+  }
+
+  /** The ops to send. */
+  #nativeOps(): NativeOp[] {
+    this.#closeRun();
+    return this.#ops;
   }
 
   // ---- mutations (iptables commands) -----------------------------------
@@ -546,7 +564,7 @@ export class Table {
     const timeout = checkTimeout(options.lockTimeout);
     try {
       await withNetnsFd(this.#netns, (fd) =>
-        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, this.#lockHeld ? '' : lockPath(), timeout, true),
+        native.commitTable(this.family, this.name, fd, this.#digest, this.#nativeOps(), this.#lockHeld ? '' : lockPath(), timeout, true),
       );
     } catch (e) {
       throw await this.#explain(e);
@@ -559,7 +577,7 @@ export class Table {
     const timeout = checkTimeout(options.lockTimeout);
     try {
       withNetnsFd(this.#netns, (fd) =>
-        native.commitTable(this.family, this.name, fd, this.#digest, this.#ops, this.#lockHeld ? '' : lockPath(), timeout, false),
+        native.commitTable(this.family, this.name, fd, this.#digest, this.#nativeOps(), this.#lockHeld ? '' : lockPath(), timeout, false),
       );
     } catch (e) {
       throw this.#explainSync(e);
@@ -593,6 +611,7 @@ export class Table {
   #reset(t: NativeTable): void {
     this.#digest = t.digest;
     this.#ops = [];
+    this.#run = null;
     this.#opInfo = [];
     this.#spent = false;
     this.#load(t);

@@ -7,9 +7,13 @@
  *   iptc restore [-n] [-c] [-T table] [-6] [--netns NAME] < file
  *   iptc list    [-t table] [-6] [-x] [--netns NAME] [chain]
  *   iptc top     [-t table] [-6] [--interval ms] [--rows N] [--count N] [--netns NAME]
+ *   iptc diff    [-t table] [-6] [--netns NAME] FILE
+ *   iptc apply   [-t table] [-6] [--netns NAME] [--dry-run] FILE
  */
 import { readFileSync } from 'node:fs';
+import { diff, formatDiff, tableFromText } from '../diff.js';
 import { IptcError } from '../errors.js';
+import { applySync, formatPlan, plan, planSync } from '../plan.js';
 import { listTablesSync, restore } from '../restore.js';
 import { Table } from '../table.js';
 import { listTable } from './format.js';
@@ -24,6 +28,8 @@ Commands (each has --help):
   restore   load iptables-save format from standard input
   list      show a table's rules with counters, like iptables -nvL
   top       a live view of the busiest rules
+  diff      compare the live tables with an iptables-save file
+  apply     change the live tables into an iptables-save file, keeping counters
 
 Common options: -6 (IPv6; default IPv4), --netns NAME|PATH (an ip-netns name or a path).`,
   save: `usage: iptc save [-t table] [-6] [-c] [--netns NAME]
@@ -59,6 +65,29 @@ lines per interval.
   --rows N           rules to show (default 20)
   --count N          stop after N refreshes
   --netns NAME       act in this network namespace`,
+  diff: `usage: iptc diff [-t table] [-6] [--netns NAME] FILE
+
+Compares the live tables with FILE (iptables-save format; - for standard input):
+every table FILE has a block for, or just -t table. For each table that differs
+prints *table and lines such as
+  + -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT     a rule FILE adds
+  - -A INPUT -j DROP                                a rule FILE removes
+  ~ moved -A INPUT -j LOG (3 -> 1)                  a rule in another place
+  :INPUT policy ACCEPT -> DROP, + chain X, - chain Y, chain A renamed to B
+Exit status: 0 when equal, 1 when different, 2 on error (like diff(1)).
+  -t, --table NAME   only this table
+  -6                 IPv6
+  --netns NAME       act in this network namespace`,
+  apply: `usage: iptc apply [-t table] [-6] [--netns NAME] [--dry-run] FILE
+
+Makes the live tables equal to FILE (iptables-save format; - for standard
+input) with the fewest changes, so that rules which stay keep their counters:
+every table FILE has a block for, or just -t table, each in one atomic commit.
+Prints the plan as iptables-restore --noflush input.
+  -t, --table NAME   only this table
+  -6                 IPv6
+  --dry-run          print the plan, change nothing
+  --netns NAME       act in this network namespace`,
 };
 
 interface Args {
@@ -74,6 +103,8 @@ const ALLOWED: Record<string, string[]> = {
   restore: ['--noflush', '--counters', '--table', '-6', '--netns', '--help'],
   list: ['--table', '-6', '--exact', '--netns', '--help'],
   top: ['--table', '-6', '--interval', '--rows', '--count', '--netns', '--help'],
+  diff: ['--table', '-6', '--netns', '--help'],
+  apply: ['--table', '-6', '--netns', '--dry-run', '--help'],
 };
 
 class UsageError extends Error {}
@@ -103,6 +134,15 @@ function int(a: Args, name: string, dflt: number, min: number): number {
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} must be a whole number of at least ${min}, got ${v}`);
   return Number(v);
+}
+
+/** The FILE of diff and apply (- is standard input), and the tables to compare: -t, or every *table in it. */
+function desiredFile(a: Args, table: string | undefined): { text: string; tables: string[] } {
+  if (a.rest.length !== 1) throw new UsageError(a.rest.length ? `unexpected argument ${a.rest[1]}` : 'a FILE is needed (- for standard input)');
+  const text = readFileSync(a.rest[0] === '-' ? 0 : a.rest[0]!, 'utf8');
+  const named = text.split('\n').filter((l) => l.startsWith('*')).map((l) => l.slice(1).trim().split(/[ \t]/)[0]!);
+  if (!table && !named.length) throw new UsageError(`${a.rest[0]} has no *table block`);
+  return { text, tables: table ? [table] : [...new Set(named)] };
 }
 
 function ctime(d: Date): string {
@@ -174,6 +214,37 @@ async function run(argv: string[]): Promise<void> {
       });
       return;
     }
+    case 'diff': {
+      const { text, tables } = desiredFile(a, table);
+      let differ = false;
+      for (const name of tables) {
+        const d = await diff(await Table.open(name, { family, netns }), text);
+        if (d.equal) continue;
+        differ = true;
+        process.stdout.write(`*${name}\n${formatDiff(d)}`);
+      }
+      process.exitCode = differ ? 1 : 0;
+      return;
+    }
+    case 'apply': {
+      const { text, tables } = desiredFile(a, table);
+      for (const name of tables) {
+        if (a.flags.has('--dry-run')) {
+          process.stdout.write(formatPlan(await plan(await Table.open(name, { family, netns }), text)));
+          continue;
+        }
+        // Read the file first: update() holds the xtables lock from reading the table to committing it.
+        const want = await tableFromText(text, { table: name, family });
+        let shown = '';
+        await Table.update(name, { family, netns }, (t) => {
+          const p = planSync(t, want);
+          applySync(p, { commit: false });
+          shown = formatPlan(p);
+        });
+        process.stdout.write(shown);
+      }
+      return;
+    }
   }
 }
 
@@ -181,6 +252,7 @@ async function run(argv: string[]): Promise<void> {
 run(process.argv.slice(2)).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`iptc: ${msg.split('\n')[0]}\n`);
-  process.exitCode = e instanceof UsageError ? 2 : 1;
+  // diff(1)'s convention for iptc diff: 1 means "different", so every error is 2.
+  process.exitCode = e instanceof UsageError || process.argv[2] === 'diff' ? 2 : 1;
   if (!(e instanceof IptcError) && !(e instanceof UsageError) && process.env.IPTC_DEBUG) console.error(e);
 });
