@@ -3,19 +3,11 @@
  * a table on its first read): it reads as the empty table the kernel would
  * make, and appears only when something is committed to it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CounterReader, IptcError, Table } from '../src/index.js';
-import { scratch, type Scratch } from './helpers.js';
+import { scratchPerTest, type Scratch } from './helpers.js';
 
-const open: Scratch[] = [];
-afterEach(() => {
-  while (open.length) open.pop()!.close();
-});
-function ns(): Scratch {
-  const s = scratch();
-  open.push(s);
-  return s;
-}
+const ns = scratchPerTest();
 const names = (s: Scratch, family: 'ipv4' | 'ipv6') =>
   s.try(`cat /proc/net/${family === 'ipv4' ? 'ip' : 'ip6'}_tables_names`).stdout.split('\n').filter(Boolean).sort();
 

@@ -1,20 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES } from './fixtures.js';
-import { scratch, stripComments, tool, type Scratch } from './helpers.js';
+import { scratchPerTest, stripComments, tool } from './helpers.js';
 
 // The command as installed: the compiled bin (npm test builds first).
 const iptc = (args: string[], input?: string) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { input, encoding: 'utf8' });
 
-const open: Scratch[] = [];
-afterEach(() => {
-  while (open.length) open.pop()!.close();
-});
-function ns(): Scratch {
-  const s = scratch();
-  open.push(s);
-  return s;
-}
+const ns = scratchPerTest();
 
 describe('iptc', () => {
   it('save prints what iptables-legacy-save prints, for every table and for one, with and without counters', () => {

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CounterReader, rates, slotOf, Table, type CounterSnapshot } from '../src/index.js';
 import { FIXTURES } from './fixtures.js';
-import { scratch, type Scratch } from './helpers.js';
+import { scratchPerTest, type Scratch } from './helpers.js';
 
-const open: Scratch[] = [];
-afterEach(() => {
-  while (open.length) open.pop()!.close();
-});
-function ns(): Scratch {
-  const s = scratch();
-  open.push(s);
-  return s;
-}
+const ns = scratchPerTest();
 
 /** The counters iptables-legacy-save -c prints, as chain → [policy?, rule counters...]. */
 function oracleCounters(s: Scratch, family: 'ipv4' | 'ipv6', table: string): Map<string, { policy?: string; rules: string[] }> {

@@ -4,6 +4,7 @@
  * never spawns; tests may.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { afterEach } from 'vitest';
 import { Netns } from '../src/index.js';
 import type { FamilyName } from '../src/native.js';
 
@@ -75,4 +76,17 @@ export function hasTool(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Scratch namespaces closed after each test: call once per file, then call what it returns in tests. */
+export function scratchPerTest(): () => Scratch {
+  const open: Scratch[] = [];
+  afterEach(() => {
+    while (open.length) open.pop()!.close();
+  });
+  return () => {
+    const s = scratch();
+    open.push(s);
+    return s;
+  };
 }

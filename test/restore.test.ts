@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IptcError, restore, restoreSync, saveAll, Table } from '../src/index.js';
 import { FIXTURES } from './fixtures.js';
-import { scratch, tool, type Scratch } from './helpers.js';
+import { scratchPerTest, tool } from './helpers.js';
 
-const open: Scratch[] = [];
-afterEach(() => {
-  while (open.length) open.pop()!.close();
-});
-function ns(): Scratch {
-  const s = scratch();
-  open.push(s);
-  return s;
-}
+const ns = scratchPerTest();
 
 describe('restore gives what iptables-legacy-restore gives', () => {
   for (const fx of FIXTURES) {

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { restore, Table } from '../src/index.js';
-import { scratch, type Scratch } from './helpers.js';
+import { scratchPerTest } from './helpers.js';
 
-const open: Scratch[] = [];
-afterEach(() => {
-  while (open.length) open.pop()!.close();
-});
-function ns(): Scratch {
-  const s = scratch();
-  open.push(s);
-  return s;
-}
+const ns = scratchPerTest();
 
 describe('validate: the kernel checks a copy in a scratch namespace', () => {
   for (const family of ['ipv4', 'ipv6'] as const) {

@@ -1,17 +1,9 @@
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IptcError, Table, type FamilyName } from '../src/index.js';
-import { scratch, tool, type Scratch } from './helpers.js';
+import { scratchPerTest, tool } from './helpers.js';
 
-const open: Scratch[] = [];
-afterEach(() => {
-  while (open.length) open.pop()!.close();
-});
-function ns(): Scratch {
-  const s = scratch();
-  open.push(s);
-  return s;
-}
+const ns = scratchPerTest();
 
 async function rejects(p: Promise<unknown>): Promise<IptcError> {
   try {
