@@ -47,13 +47,19 @@ bool IsError(const xt_entry_target* t) { return strcmp(t->u.user.name, XT_ERROR_
 class PollJob : public Job {
  public:
   PollJob(CounterReader* r, Napi::Object self) : reader_(r), self_(Napi::Persistent(self)) {}
-  void Run() override { reader_->Poll(counters_, changed_, failure); }
+  void Run() override { reader_->Poll(*counters_, changed_, failure); }
   Napi::Value Result(Napi::Env env) override {
     reader_->done();
     Napi::Object o = Napi::Object::New(env);
-    auto ab = Napi::ArrayBuffer::New(env, counters_.size() * sizeof(uint64_t));
-    if (!counters_.empty()) memcpy(ab.Data(), counters_.data(), counters_.size() * sizeof(uint64_t));
-    o.Set("counters", Napi::TypedArrayOf<uint64_t>::New(env, counters_.size(), ab, 0, napi_biguint64_array));
+    // The array JavaScript gets is the vector the kernel's counters were
+    // copied into: no second copy; it is freed when the array is collected.
+    auto* v = counters_.release();
+    size_t n = v->size();
+    Napi::ArrayBuffer ab = n == 0 ? Napi::ArrayBuffer::New(env, 0)
+                                  : Napi::ArrayBuffer::New(env, v->data(), n * sizeof(uint64_t),
+                                                           [](Napi::Env, void*, std::vector<uint64_t>* p) { delete p; }, v);
+    if (n == 0) delete v;
+    o.Set("counters", Napi::TypedArrayOf<uint64_t>::New(env, n, ab, 0, napi_biguint64_array));
     // The layout crosses only when JavaScript has not seen this version yet.
     if (reader_->TakeNewLayout()) o.Set("layout", LayoutToJs(env, reader_->layout()));
     return o;
@@ -65,7 +71,7 @@ class PollJob : public Job {
  private:
   CounterReader* reader_;
   Napi::ObjectReference self_;  // keeps the reader alive while the poll runs
-  std::vector<uint64_t> counters_;
+  std::unique_ptr<std::vector<uint64_t>> counters_ = std::make_unique<std::vector<uint64_t>>();
   bool changed_ = false;
 };
 
@@ -148,10 +154,16 @@ bool CounterReader::Fetch(std::vector<char>& buf, Failure& failure) {
   return false;
 }
 
-bool CounterReader::SameRules(const std::vector<char>& a, const std::vector<char>& b) const {
+// One pass over the new read: compare it with the previous one (all but the
+// counters) and copy the counters of the known slots while the bytes are hot
+// in the cache. Returns false as soon as the rules differ.
+bool CounterReader::SameRulesCopying(const std::vector<char>& a, const std::vector<char>& b,
+                                     std::vector<uint64_t>& counters) const {
   if (a.size() != b.size()) return false;
-  // Everything but the 16 counter bytes at the end of each entry header.
   size_t countersAt = fam_->headerSize - sizeof(xt_counters);
+  const std::vector<uint32_t>& slots = layout_.offsets;
+  counters.resize(slots.size() * 2);
+  size_t slot = 0;
   for (size_t off = kHead; off < a.size();) {
     const char* ea = a.data() + off;
     const char* eb = b.data() + off;
@@ -159,9 +171,15 @@ bool CounterReader::SameRules(const std::vector<char>& a, const std::vector<char
     if (next == 0 || next != fam_->nextOffset(eb) || off + next > a.size()) return false;
     if (memcmp(ea, eb, countersAt) != 0) return false;
     if (memcmp(ea + fam_->headerSize, eb + fam_->headerSize, next - fam_->headerSize) != 0) return false;
+    if (slot < slots.size() && slots[slot] == off) {
+      xt_counters k = fam_->counters(ea);
+      counters[2 * slot] = k.pcnt;
+      counters[2 * slot + 1] = k.bcnt;
+      slot++;
+    }
     off += next;
   }
-  return true;
+  return slot == slots.size();
 }
 
 void CounterReader::BuildLayout(const std::vector<char>& buf) {
@@ -220,10 +238,11 @@ void CounterReader::Poll(std::vector<uint64_t>& counters, bool& changed, Failure
   }
   int next = cur_ < 0 ? 0 : 1 - cur_;
   if (!Fetch(bufs_[next], failure)) return;
-  changed = cur_ < 0 || !SameRules(bufs_[next], bufs_[cur_]);
+  changed = cur_ < 0 || !SameRulesCopying(bufs_[next], bufs_[cur_], counters);
   cur_ = next;
+  if (!changed) return;
   const std::vector<char>& buf = bufs_[cur_];
-  if (changed) BuildLayout(buf);
+  BuildLayout(buf);
   counters.resize(layout_.offsets.size() * 2);
   for (size_t i = 0; i < layout_.offsets.size(); i++) {
     xt_counters k = fam_->counters(buf.data() + layout_.offsets[i]);

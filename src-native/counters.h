@@ -51,7 +51,7 @@ class CounterReader : public Napi::ObjectWrap<CounterReader> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   bool Fetch(std::vector<char>& buf, Failure& failure);
   void BuildLayout(const std::vector<char>& buf);
-  bool SameRules(const std::vector<char>& a, const std::vector<char>& b) const;
+  bool SameRulesCopying(const std::vector<char>& a, const std::vector<char>& b, std::vector<uint64_t>& counters) const;
 
   const Family* fam_;
   std::string table_;
