@@ -1,0 +1,130 @@
+/**
+ * The package's entry points as a consumer meets them: `import` and
+ * `require('iptc-node')` through package.json "exports" (self-reference from
+ * the package root, so the built dist/ is what runs: npm test builds first),
+ * and the declarations TypeScript picks for a .mts and a .cts file.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// What each child prints: the export names, where the entry resolved, and a
+// tiny read of a fresh namespace's filter table.
+const REPORT = `{
+  const ns = m.Netns.create();
+  let chains;
+  try { chains = m.Table.openSync('filter', { netns: ns }).chains().length; } finally { ns.close(); }
+  console.log(JSON.stringify({ keys: Object.keys(m).sort(), resolved, chains }));
+}`;
+const CJS = `const m = require('iptc-node'); const resolved = require.resolve('iptc-node'); ${REPORT}`;
+const ESM = `const m = await import('iptc-node'); const resolved = import.meta.resolve('iptc-node'); ${REPORT}`;
+
+function node(args: string[], cwd = root): { keys: string[]; resolved: string; chains: number } {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+  expect(r.status, `node ${args.join(' ')}\n${r.stderr}`).toBe(0);
+  expect(r.stderr).toBe(''); // no ExperimentalWarning, no addon noise
+  return JSON.parse(r.stdout);
+}
+
+describe('package entry points', () => {
+  it('every file package.json points at exists after the build', () => {
+    const targets = [pkg.main, pkg.types, pkg.bin.iptc];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') targets.push(v);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(pkg.exports);
+    for (const t of targets) expect(existsSync(join(root, t)), t).toBe(true);
+    expect(pkg.files).toContain('prebuilds');
+  });
+
+  it('require and import give the same exports, and both read a table', () => {
+    const cjs = node(['-e', CJS]);
+    const esm = node(['--input-type=module', '-e', ESM]);
+    expect(cjs.resolved).toBe(join(root, 'dist/cjs.cjs'));
+    expect(esm.resolved).toBe('file://' + join(root, 'dist/index.js'));
+    expect(cjs.keys).toEqual(esm.keys);
+    for (const name of ['Table', 'Netns', 'IptcError', 'isIptcError', 'restore', 'saveAll', 'parseRule', 'formatRule', 'TABLES']) {
+      expect(cjs.keys).toContain(name);
+    }
+    expect(cjs.chains).toBe(3);
+    expect(esm.chains).toBe(3);
+  });
+
+  it('require and import share one module: same classes, errors instanceof across both', () => {
+    const r = spawnSync(process.execPath, ['-e', `
+      const c = require('iptc-node');
+      import('iptc-node').then((e) => {
+        let err;
+        try { e.Table.openSync('no-such-table'); } catch (x) { err = x; }
+        console.log(JSON.stringify([c === e, c.Table === e.Table, err instanceof c.IptcError, c.isIptcError(err)]));
+      });`], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([true, true, true, true]);
+  });
+
+  describe('declarations', () => {
+    // A consumer project: node_modules/iptc-node links to this package, as
+    // npm link would; @types/node comes from ours.
+    const dir = mkdtempSync(join(tmpdir(), 'iptc-types-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a .cts file gets dist/cjs.d.cts, a .mts file dist/index.d.ts, and both type-check', () => {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'iptc-node'), 'dir');
+      writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true }\n');
+      writeFileSync(join(dir, 'consumer.cts'), `
+        import { Table, Netns, IptcError, type TableName } from 'iptc-node';
+        import iptc = require('iptc-node');
+        const ns = Netns.create();
+        const name: TableName = 'filter';
+        const chains: number = Table.openSync(name, { netns: ns }).chains().length;
+        const same: typeof Table = iptc.Table;
+        const e: IptcError | undefined = undefined;
+        // @ts-expect-error a table name is a string: the types are real, not any
+        Table.openSync(42);
+        export = { chains, same, e };
+      `);
+      writeFileSync(join(dir, 'consumer.mts'), `
+        import { Table, Netns, IptcError, type TableName } from 'iptc-node';
+        const m = await import('iptc-node');
+        const ns = Netns.create();
+        const name: TableName = 'filter';
+        export const chains: number = (await Table.open(name, { netns: ns })).chains().length;
+        export const same: typeof Table = m.Table;
+        export const e: IptcError | undefined = undefined;
+        // @ts-expect-error a table name is a string: the types are real, not any
+        Table.openSync(42);
+      `);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true,
+          // Our own declarations are checked too (a consumer may not skip them); @types/node is not ours.
+          skipLibCheck: false, skipDefaultLibCheck: true,
+          types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+        },
+        files: ['consumer.cts', 'consumer.mts'],
+      }));
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      const r = spawnSync(process.execPath, [tsc, '-p', dir, '--explainFiles'], { cwd: dir, encoding: 'utf8' });
+      const out = r.stdout + r.stderr;
+      expect(r.status, out).toBe(0);
+      // --explainFiles: each file, then indented lines saying who imported it.
+      const importers = (file: string) => {
+        const m = new RegExp(`^\\S*${file.replace('.', '\\.')}\\n((?:\\s+.*\\n)*)`, 'm').exec(out);
+        expect(m, `${file} not among the program's files:\n${out}`).not.toBeNull();
+        return m![1];
+      };
+      expect(importers('dist/cjs.d.cts')).toMatch(/Imported via 'iptc-node' from file '[^']*consumer\.cts'/);
+      expect(importers('dist/index.d.ts')).toMatch(/Imported via 'iptc-node' from file '[^']*consumer\.mts'/);
+      expect(importers('dist/index.d.ts')).not.toMatch(/from file '[^']*consumer\.cts'/);
+    });
+  });
+});
