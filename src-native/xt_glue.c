@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -161,9 +162,21 @@ struct loaded_lib {
 };
 static struct loaded_lib *loaded_libs;
 
+/* Where the extensions are: $XTABLES_LIBDIR, else the directory this addon
+ * was built for, else (a prebuilt binary on another distribution) the
+ * xtables directory beside the libxtables actually loaded. */
 static const char *libdir(void) {
+  static char found[PATH_MAX];
   const char *d = getenv("XTABLES_LIBDIR");
-  return d && *d ? d : XTG_LIBDIR;
+  struct stat st;
+  Dl_info info;
+  if (d && *d) return d;
+  if (stat(XTG_LIBDIR, &st) == 0) return XTG_LIBDIR;
+  if (!found[0] && dladdr((void *)xtables_init, &info) && info.dli_fname) {
+    const char *slash = strrchr(info.dli_fname, '/');
+    if (slash) snprintf(found, sizeof(found), "%.*s/xtables", (int)(slash - info.dli_fname), info.dli_fname);
+  }
+  return found[0] ? found : XTG_LIBDIR;
 }
 
 static struct link_map *object_of(const void *p) {
@@ -232,7 +245,7 @@ static void ensure_target_lib(const char *name) {
   prefixes[0] = afinfo->libprefix;
   prefixes[1] = "libxt_";
   for (i = 0; i < 2; i++) {
-    char path[256];
+    char path[PATH_MAX + 64];
     struct stat st;
     struct loaded_lib *l;
     void *h;
