@@ -589,12 +589,10 @@ static void command_match(const char *name, int invert) {
   if (m != m->next) merge_match_options(m);
 }
 
-static void command_jump(const char *name) {
-  struct xtables_target *t;
-  struct option *opts = xt_params->opts;
-  size_t size;
+/* What iptables' xt_parse_target checks; the standard target's name field
+ * holds at most XT_EXTENSION_MAXNAMELEN - 1 characters. */
+static void check_target_name(const char *name) {
   const char *p;
-
   if (!*name) xtables_error(PARAMETER_PROBLEM, "Invalid target name (too short)");
   if (strlen(name) >= XT_EXTENSION_MAXNAMELEN)
     xtables_error(PARAMETER_PROBLEM, "Invalid target name `%s' (%u chars max)", name,
@@ -602,6 +600,14 @@ static void command_jump(const char *name) {
   for (p = name; *p; p++)
     if (isspace((unsigned char)*p))
       xtables_error(PARAMETER_PROBLEM, "Invalid target name `%s'", name);
+}
+
+static void command_jump(const char *name) {
+  struct xtables_target *t;
+  struct option *opts = xt_params->opts;
+  size_t size;
+
+  check_target_name(name);
   ps.jumpto = name;
   /* A jump to a chain is no extension (and -N refuses target names). */
   t = ps.target = ps.jump_is_chain ? NULL : find_target(name);
@@ -850,8 +856,8 @@ int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
       case 'g':
         set_option(OPT_JUMP, invert, 0);
         ps.goto_set = 1;
+        check_target_name(optarg); /* as iptables does for -g too: the name goes into a 29-byte field */
         ps.jumpto = optarg;
-        if (!*optarg) xtables_error(PARAMETER_PROBLEM, "Invalid target name (too short)");
         break;
       case 'm': command_match(optarg, invert); break;
       case 1:

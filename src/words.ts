@@ -18,43 +18,54 @@ export const MAX_WORDS = 8192;
 /** `check` false: no limits (for text the kernel printed, which may hold longer words). */
 export function splitWords(text: string, check = true): string[] {
   const words: string[] = [];
-  let cur = '';
-  let open = false;
-  let escaped = false;
+  // A word is gathered as slices of the text, joined once: linear however long it is.
+  let parts: string[] = [];
+  let len = 0;
   let quoted = false;
-  for (let i = 0; i < text.length; i++) {
+  let i = 0;
+  const take = (from: number, to: number) => {
+    if (to <= from) return;
+    parts.push(text.slice(from, to));
+    len += to - from;
+    if (check && len > MAX_WORD) checkWord(parts.join(''));
+  };
+  const end = () => {
+    words.push(check ? checkWord(parts.join('')) : parts.join(''));
+    parts = [];
+    len = 0;
+    quoted = false;
+  };
+  while (i < text.length) {
     const ch = text[i]!;
-    if (open) {
-      if (escaped) {
-        cur += ch;
-        escaped = false;
-        continue;
-      }
-      if (ch === '\\') {
-        escaped = true;
-        continue;
-      }
-      if (ch !== '"') {
-        cur += ch;
-        continue;
-      }
-      open = false; // a closing quote ends the word
-    } else if (ch === '"') {
-      open = true;
+    if (ch === '"') {
+      // Inside quotes a backslash escapes the next character; the closing quote ends the word.
       quoted = true;
+      let j = i + 1;
+      let from = j;
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\') {
+          take(from, j);
+          from = j + 1;
+          j++; // the escaped character is taken with the next slice
+        }
+      }
+      take(from, Math.min(j, text.length));
+      // An unterminated quote runs to the end, as in iptables-restore.
+      end();
+      i = j + 1;
       continue;
     }
-    if (ch === '"' || ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
-      if (ch !== '"' && cur.length === 0 && !quoted) continue;
-      words.push(check ? checkWord(cur) : cur);
-      cur = '';
-      quoted = false;
+    if (ch === ' ' || ch === '\t' || ch === '\n') {
+      if (len > 0 || quoted) end();
+      i++;
       continue;
     }
-    cur += ch;
+    let j = i + 1;
+    while (j < text.length && !' \t\n"'.includes(text[j]!)) j++;
+    take(i, j);
+    i = j;
   }
-  // An unterminated quote runs to the end, as in iptables-restore.
-  if (cur.length > 0 || quoted) words.push(check ? checkWord(cur) : cur);
+  if (len > 0 || quoted) end();
   return check ? checkCount(words) : words;
 }
 
