@@ -27,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("commitTable", Napi::Function::New(env, iptc::CommitTable));
   exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
   exports.Set("CounterReader", iptc::CounterReader::Define(env));
+  exports.Set("lockTry", Napi::Function::New(env, iptc::LockTry));
   exports.Set("lockRelease", Napi::Function::New(env, iptc::LockRelease));
   return exports;
 }

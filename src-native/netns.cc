@@ -13,9 +13,24 @@
 
 namespace iptc {
 
+NetnsHold::NetnsHold(int fd) : fd_(-1) {
+  if (fd >= 0) {
+    fd_ = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) fd_ = -2;  // closed already: RunInNetns reports it
+  }
+}
+
+NetnsHold::~NetnsHold() {
+  if (fd_ >= 0) close(fd_);
+}
+
 void RunInNetns(int fd, Failure& failure, const std::function<void()>& fn) {
-  if (fd < 0) {
+  if (fd == -1) {
     fn();
+    return;
+  }
+  if (fd < 0) {
+    failure.set("ERR_IPTC_NETNS", "the network namespace is closed", EBADF, "dup");
     return;
   }
   std::thread t([&] {

@@ -130,7 +130,7 @@ class NftJob : public Job {
   }
 
  private:
-  int netns_;
+  NetnsHold netns_;
   bool noNft_ = false;
   std::vector<NftTable> out_;
 };

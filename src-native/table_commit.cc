@@ -50,12 +50,13 @@ class CommitJob : public Job {
  public:
   const Family* fam;
   std::string table, expected, lockPath;
-  int netns = -1, lockTimeout = 0;
+  std::unique_ptr<NetnsHold> netns;
+  int lockTimeout = 0;
   std::vector<Op> ops;
   std::vector<Napi::Reference<Napi::Value>> keep;
 
   void Run() override {
-    RunInNetns(netns, failure, [&] {
+    RunInNetns(*netns, failure, [&] {
       XtablesLock lock(lockPath, lockTimeout, failure);
       if (!lock.held()) return;
       // A snapshot of an absent table expects it still absent, or as the
@@ -150,7 +151,7 @@ Napi::Value CommitTable(const Napi::CallbackInfo& info) {
   auto job = std::make_unique<CommitJob>();
   job->fam = &FamilyFor(info[0].As<Napi::String>());
   job->table = info[1].As<Napi::String>();
-  job->netns = info[2].As<Napi::Number>().Int32Value();
+  job->netns = std::make_unique<NetnsHold>(info[2].As<Napi::Number>().Int32Value());
   job->expected = info[3].As<Napi::String>();
   Napi::Array ops = info[4].As<Napi::Array>();
   job->lockPath = info[5].As<Napi::String>();

@@ -111,7 +111,7 @@ class ReadJob : public Job {
  private:
   const Family& fam_;
   std::string table_;
-  int netns_;
+  NetnsHold netns_;
   bool create_;
   bool absent_ = false;
   std::vector<ChainOut> chains_;
@@ -147,7 +147,7 @@ class ListJob : public Job {
 
  private:
   const Family& fam_;
-  int netns_;
+  NetnsHold netns_;
   std::vector<std::string> names_;
 };
 

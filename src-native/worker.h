@@ -27,16 +27,23 @@ class JobWorker : public Napi::AsyncWorker {
   void Execute() override { job_->Run(); }
   void OnOK() override {
     Napi::Env env = Env();
-    if (job_->failure.failed()) {
-      deferred_.Reject(MakeError(env, job_->failure).Value());
-      return;
-    }
+    // When the environment is going away (a worker thread exiting with a
+    // call pending), every N-API call may throw: nothing must escape, or the
+    // process aborts.
     try {
-      deferred_.Resolve(job_->Result(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      if (job_->failure.failed()) {
+        deferred_.Reject(MakeError(env, job_->failure).Value());
+        return;
+      }
+      try {
+        deferred_.Resolve(job_->Result(env));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
+    } catch (...) {
     }
   }
+  void OnError(const Napi::Error&) override {}
 
  private:
   std::unique_ptr<Job> job_;

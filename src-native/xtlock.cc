@@ -86,6 +86,16 @@ Napi::Value LockAcquire(const Napi::CallbackInfo& info) {
   return RunJob(info.Env(), std::move(job), info[2].ToBoolean());
 }
 
+Napi::Value LockTry(const Napi::CallbackInfo& info) {
+  Failure f;
+  XtablesLock lock(info[0].As<Napi::String>(), 0, f);
+  if (f.failed()) {
+    if (f.code == "ERR_IPTC_LOCK_TIMEOUT") return Napi::Number::New(info.Env(), -1);
+    Throw(info.Env(), f);
+  }
+  return Napi::Number::New(info.Env(), lock.release());
+}
+
 Napi::Value LockRelease(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   if (fd >= 0) close(fd);

@@ -33,8 +33,10 @@ class XtablesLock {
 
 namespace iptc {
 
-// lockAcquire(path, timeoutMs, async) -> fd ; lockRelease(fd)
+// lockAcquire(path, timeoutMs, async) -> fd ; lockTry(path) -> fd, or -1 when
+// another process holds it (never waits) ; lockRelease(fd)
 Napi::Value LockAcquire(const Napi::CallbackInfo& info);
+Napi::Value LockTry(const Napi::CallbackInfo& info);
 Napi::Value LockRelease(const Napi::CallbackInfo& info);
 
 }  // namespace iptc

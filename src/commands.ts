@@ -3,10 +3,10 @@
  * `-P FORWARD DROP`, ...) applied to a Table snapshot: what iptables-restore
  * does with each rule line, and what `iptables` itself does with its words.
  */
-import { argumentError, IptcError } from './errors.js';
+import { argumentError, IptcError, show } from './errors.js';
 import type { Counters } from './rule.js';
 import type { Table } from './table.js';
-import { splitWords } from './words.js';
+import { checkWordList, splitWords } from './words.js';
 
 const COMMANDS: Record<string, string> = {
   '-A': 'append', '--append': 'append',
@@ -36,13 +36,14 @@ function position(w: string, what: string): number {
  * rule exists), otherwise undefined. `counters` are a rule's `[p:b]` (restore -c).
  */
 export function applyCommand(table: Table, input: string | string[], counters?: Counters): boolean | undefined {
-  const words = typeof input === 'string' ? splitWords(input) : [...input];
+  if (typeof input !== 'string' && !Array.isArray(input)) throw argumentError(`a command must be a string or a list of words, got ${input === null ? 'null' : typeof input}`);
+  const words = typeof input === 'string' ? splitWords(input) : checkWordList(input);
   const cmd = COMMANDS[words[0] ?? ''];
   if (!cmd) {
     if (words.includes('-t') || words.includes('--table')) {
       throw argumentError('-t/--table cannot be given here: the table is chosen by the snapshot (or the restore block)');
     }
-    throw new IptcError(`no command specified (expected one of -A -I -D -R -C -N -X -F -Z -P -E first, got ${JSON.stringify(words[0] ?? '')})`, {
+    throw new IptcError(`no command specified (expected one of -A -I -D -R -C -N -X -F -Z -P -E first, got ${show(words[0] ?? '')})`, {
       code: 'ERR_IPTC_PARSE',
     });
   }

@@ -6,7 +6,7 @@
  * rules change; each slot has a stable key (a digest of the rule) to follow
  * a rule across reorders. rates() turns two reads into per-second rates.
  */
-import { argumentError } from './errors.js';
+import { argumentError, show } from './errors.js';
 import { native, type FamilyName, type NativeCounterRead, type NativeCounterReader } from './native.js';
 import { checkTableName } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
@@ -48,7 +48,7 @@ export class CounterReader {
   constructor(table: string, options: { family?: FamilyName; netns?: NetnsOption } = {}) {
     checkTableName(table);
     const family = options.family ?? 'ipv4';
-    if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${JSON.stringify(family)}`);
+    if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
     this.table = table;
     this.family = family;
     this.#native = withNetnsFd(options.netns, (fd) => new native.CounterReader(family, table, fd));

@@ -69,3 +69,13 @@ export function withContext(e: unknown, prefix: string, details: Partial<IptcErr
   for (const [k, v] of Object.entries(details)) if (v !== undefined) (e as unknown as Record<string, unknown>)[k] = v;
   return e;
 }
+
+/** A value as an error message quotes it (JSON where possible: bigints and cycles too). */
+export function show(x: unknown): string {
+  try {
+    const j = JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+    return j === undefined ? String(x) : j.length > 80 ? `${j.slice(0, 77)}...` : j;
+  } catch {
+    return Object.prototype.toString.call(x);
+  }
+}

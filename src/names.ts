@@ -2,7 +2,7 @@
  * The rules iptables applies to table and chain names, and where each
  * built-in chain may be used.
  */
-import { argumentError } from './errors.js';
+import { argumentError, show } from './errors.js';
 
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw' | 'security';
 export const TABLES: readonly TableName[] = ['filter', 'nat', 'mangle', 'raw', 'security'];
@@ -12,7 +12,7 @@ export const MAX_CHAIN_NAME = 28;
 
 export function checkTableName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !/^[a-z0-9_]{1,31}$/.test(name)) {
-    throw argumentError(`table name must be one of ${TABLES.join(', ')}, got ${JSON.stringify(name)}`);
+    throw argumentError(`table name must be one of ${TABLES.join(', ')}, got ${show(name)}`);
   }
 }
 

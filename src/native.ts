@@ -117,6 +117,8 @@ export interface Native {
   /** Takes the xtables lock; the fd holds it until lockRelease. (commitTable with lockPath '' then skips locking.) */
   lockAcquire(path: string, timeoutMs: number, async: false): number;
   lockAcquire(path: string, timeoutMs: number, async: true): Promise<number>;
+  /** One non-blocking try: the fd, or -1 when another process holds the lock. */
+  lockTry(path: string): number;
   lockRelease(fd: number): void;
 }
 

@@ -4,7 +4,7 @@
  * Every table operation takes `{ netns }` and runs inside it on a native
  * thread; the JavaScript thread never changes namespace.
  */
-import { IptcError, argumentError } from './errors.js';
+import { IptcError, argumentError, show } from './errors.js';
 import { native } from './native.js';
 
 export class Netns {
@@ -28,7 +28,7 @@ export class Netns {
    */
   static open(nameOrPath: string): Netns {
     if (typeof nameOrPath !== 'string' || nameOrPath === '' || nameOrPath.includes('\0')) {
-      throw argumentError(`netns must be an ip-netns name or a path, got ${JSON.stringify(nameOrPath)}`);
+      throw argumentError(`netns must be an ip-netns name or a path, got ${show(nameOrPath)}`);
     }
     const path = nameOrPath.includes('/') ? nameOrPath : `/run/netns/${nameOrPath}`;
     return new Netns(native.netnsOpen(path), path);

@@ -3,10 +3,10 @@
  * back. Parsing goes through libxtables, so what comes back is exactly what
  * the kernel would hold and formatRule() prints it as iptables-save would.
  */
-import { withContext, argumentError } from './errors.js';
+import { withContext, argumentError, show } from './errors.js';
 import { native, type FamilyName } from './native.js';
 import { RuleSource, ruleWords, SPEC, type DecodedRule, type RuleInput, type Rule as RuleShape } from './rule.js';
-import { joinWords, splitWords } from './words.js';
+import { checkOptionsObject, checkWordList, joinWords, splitWords } from './words.js';
 
 export interface ParseOptions {
   family?: FamilyName;
@@ -21,9 +21,15 @@ export interface ParseOptions {
  * address when -s/-d list several, as iptables adds one rule for each.
  */
 export function parseRules(spec: string | readonly string[], options: ParseOptions = {}): DecodedRule[] {
+  checkOptionsObject(options, 'parse options');
   const family = options.family ?? 'ipv4';
-  if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${JSON.stringify(family)}`);
-  const words = typeof spec === 'string' ? splitWords(spec) : [...spec];
+  if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
+  if (options.table !== undefined && typeof options.table !== 'string') throw argumentError('parse options: table must be a string');
+  if (typeof spec !== 'string' && !Array.isArray(spec)) throw argumentError(`a rule must be a string or a list of words, got ${spec === null ? 'null' : typeof spec}`);
+  const words = typeof spec === 'string' ? splitWords(spec) : checkWordList(spec);
+  if (options.chains !== undefined && (options.chains === null || typeof (options.chains as Iterable<string>)[Symbol.iterator] !== 'function')) {
+    throw argumentError('parse options: chains must be a list of chain names');
+  }
   const chains = new Set(options.chains ?? []);
   let jump: string | undefined;
   for (let i = 0; i < words.length - 1; i++) if (['-j', '--jump', '-g', '--goto'].includes(words[i]!)) jump = words[i + 1];

@@ -5,14 +5,14 @@
  * committed atomically; an error names its line and commits nothing of that
  * block (blocks before it stay committed, as with iptables-restore).
  */
-import { IptcError, argumentError, withContext } from './errors.js';
+import { IptcError, argumentError, withContext, show } from './errors.js';
 import { applyCommand } from './commands.js';
 import { native, type FamilyName } from './native.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { Table, type CommitOptions } from './table.js';
 import type { Counters } from './rule.js';
 import type { Validation } from './validate.js';
-import { splitWords } from './words.js';
+import { checkOptionsObject, splitWords } from './words.js';
 
 export interface SaveAllOptions {
   family?: FamilyName;
@@ -51,6 +51,7 @@ export function listTablesSync(options: { family?: FamilyName; netns?: NetnsOpti
 
 /** Every table of a family, as iptables-save prints them (without `#` comment lines). */
 export async function saveAll(options: SaveAllOptions = {}): Promise<string> {
+  checkOptionsObject(options, 'options');
   const names = await listTables(options);
   const parts = await Promise.all(names.map((n) => Table.open(n, { family: options.family, netns: options.netns })));
   return parts.map((t) => t.save({ counters: options.counters })).join('');
@@ -90,7 +91,7 @@ function blocks(text: string): Block[] {
     } else if (cur) {
       cur.items.push({ line, text: l });
     } else {
-      throw new IptcError(`line ${line}: expected a *table line first, got ${JSON.stringify(l.slice(0, 60))}`, { code: 'ERR_IPTC_PARSE', line });
+      throw new IptcError(`line ${line}: expected a *table line first, got ${show(l.slice(0, 60))}`, { code: 'ERR_IPTC_PARSE', line });
     }
   });
   if (cur) throw new IptcError(`line ${lines.length + 1}: COMMIT expected`, { code: 'ERR_IPTC_PARSE', line: lines.length + 1 });
@@ -100,7 +101,7 @@ function blocks(text: string): Block[] {
 function parseCounters(s: string | undefined, line: number, what: string): Counters {
   const m = s === undefined ? null : /^\[([0-9]+):([0-9]+)\]$/.exec(s);
   if (!m || BigInt(m[1]!) >= 2n ** 64n || BigInt(m[2]!) >= 2n ** 64n) {
-    throw new IptcError(`line ${line}: invalid counters for ${what}: ${JSON.stringify(s ?? '')}`, { code: 'ERR_IPTC_PARSE', line });
+    throw new IptcError(`invalid counters for ${what}: ${show(s ?? '')}`, { code: 'ERR_IPTC_PARSE', line });
   }
   return { packets: BigInt(m[1]!), bytes: BigInt(m[2]!) };
 }
@@ -145,6 +146,7 @@ function applyBlock(t: Table, b: Block, options: RestoreOptions): void {
 }
 
 function checkRestoreOptions(options: RestoreOptions): void {
+  checkOptionsObject(options, 'restore options');
   const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'dryRun']);
   for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown restore option '${k}'`);
 }

@@ -4,12 +4,12 @@
  * memory; commit() writes the whole table back in one atomic kernel replace.
  * Rule positions are 1-based, as in iptables.
  */
-import { IptcError, argumentError, withContext } from './errors.js';
+import { IptcError, argumentError, withContext, show } from './errors.js';
 import { OpCode, native, type FamilyName, type NativeAbsent, type NativeOp, type NativeTable } from './native.js';
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { RuleSource, ruleWords, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
-import { splitWords, checkCount, MAX_WORD } from './words.js';
+import { splitWords, checkWordList, checkOptionsObject } from './words.js';
 import { validateChains, type Validation } from './validate.js';
 import { Arena, countersOf, describeRecords, encodeRecords, ruleOf, type RuleRecord } from './records.js';
 
@@ -76,6 +76,8 @@ interface ChainState {
   builtin: boolean;
   policy?: 'ACCEPT' | 'DROP';
   policyCounters?: Counters;
+  /** setPolicy gave counters in this snapshot (libiptc then commits them as given). */
+  policySet?: boolean;
   rules: RuleRecord[];
 }
 
@@ -160,7 +162,7 @@ export class Table {
     const { retries = 5, lockTimeout, ...open } = options;
     checkOptions(name, open);
     for (let attempt = 0; ; attempt++) {
-      const lock = await native.lockAcquire(lockPath(), checkTimeout(lockTimeout), true);
+      const lock = await acquireLock(checkTimeout(lockTimeout));
       try {
         const t = await Table.open(name, open);
         t.#lockHeld = true;
@@ -290,8 +292,15 @@ export class Table {
   #encode(chain: string, rule: RuleSpec): RuleRecord[] {
     let words: string[];
     if (typeof rule === 'string') words = splitWords(rule);
-    else if (Array.isArray(rule)) words = checkWords(rule);
-    else if (rule && typeof rule === 'object') words = checkWords(ruleWords(rule as RuleInput));
+    else if (Array.isArray(rule)) words = checkWordList(rule);
+    else if (rule && typeof rule === 'object') {
+      try {
+        words = checkWordList(ruleWords(rule as RuleInput));
+      } catch (e) {
+        if (e instanceof IptcError) throw e;
+        throw argumentError(`bad rule object for chain ${chain}: ${e instanceof Error ? e.message : String(e)}`, { table: this.name, chain });
+      }
+    }
     else throw argumentError(`a rule must be a string, a list of words or a rule object, got ${rule === null ? 'null' : typeof rule}`);
     let counters: Counters | undefined;
     const given = !Array.isArray(rule) && typeof rule === 'object' ? (rule as RuleInput).counters : undefined;
@@ -514,17 +523,14 @@ export class Table {
       const c = this.#need(chain);
       this.#checkPosition(c, position, c.rules.length, 'zero');
       const r = c.rules[position - 1]!;
-      r.counters = zero();
-      if (r.rule) r.rule.counters = zero();
+      zeroRecord(r);
       this.#queue([OpCode.ZeroRule, chain, position - 1], { chain, position });
       return this;
     }
     for (const c of chain === undefined ? this.#chains : [this.#need(chain)]) {
-      for (const r of c.rules) {
-        r.counters = zero();
-        if (r.rule) r.rule.counters = zero();
-      }
-      if (c.builtin) c.policyCounters = zero();
+      for (const r of c.rules) zeroRecord(r);
+      // Likewise a policy whose counters this snapshot set keeps them.
+      if (c.builtin && !c.policySet) c.policyCounters = zero();
       this.#queue([OpCode.ZeroChain, c.name], { chain: c.name });
     }
     return this;
@@ -536,7 +542,7 @@ export class Table {
     const c = this.#need(chain);
     if (!c.builtin) throw argumentError(`only built-in chains have a policy; ${chain} is a user chain`, { table: this.name, chain });
     if (target !== 'ACCEPT' && target !== 'DROP') {
-      throw argumentError(`bad policy ${JSON.stringify(target)}: must be ACCEPT or DROP`, { table: this.name, chain });
+      throw argumentError(`bad policy ${show(target)}: must be ACCEPT or DROP`, { table: this.name, chain });
     }
     if (this.name === 'nat' && target === 'DROP') {
       throw argumentError('the nat table is not intended for filtering: DROP is not allowed as a policy there', { table: this.name, chain });
@@ -544,8 +550,10 @@ export class Table {
     c.policy = target;
     let k: [bigint, bigint] | undefined;
     if (counters) {
-      k = [BigInt(counters.packets ?? 0), BigInt(counters.bytes ?? 0)];
-      c.policyCounters = { packets: k[0], bytes: k[1] };
+      const v = checkCounters(counters);
+      k = [v.packets, v.bytes];
+      c.policyCounters = v;
+      c.policySet = true;
     }
     this.#queue(k ? [OpCode.Policy, chain, target, k] : [OpCode.Policy, chain, target], { chain });
     return this;
@@ -560,6 +568,7 @@ export class Table {
    * snapshot is spent: open the table again (or reload()) to change it further.
    */
   async commit(options: CommitOptions = {}): Promise<void> {
+    checkOptionsObject(options, 'commit options');
     this.#mutable();
     const timeout = checkTimeout(options.lockTimeout);
     try {
@@ -573,6 +582,7 @@ export class Table {
   }
 
   commitSync(options: CommitOptions = {}): void {
+    checkOptionsObject(options, 'commit options');
     this.#mutable();
     const timeout = checkTimeout(options.lockTimeout);
     try {
@@ -710,15 +720,6 @@ function renamed(rule: DecodedRule, to: string, spec: string): DecodedRule {
   return copy as DecodedRule;
 }
 
-function checkWords(words: readonly unknown[]): string[] {
-  return checkCount([...words]).map((w, i) => {
-    if (typeof w !== 'string') throw argumentError(`rule word ${i + 1} must be a string, got ${typeof w}`);
-    if (w.includes('\0')) throw new IptcError(`NUL byte in rule word ${i + 1}`, { code: 'ERR_IPTC_PARSE' });
-    if (w.length > MAX_WORD) throw new IptcError(`rule word ${i + 1} is too long (${w.length} characters, at most ${MAX_WORD})`, { code: 'ERR_IPTC_PARSE' });
-    return w;
-  });
-}
-
 /** Takes `-c PKTS BYTES` (or `--set-counters`, or `-c PKTS,BYTES`) out of rule words, as iptables reads it. */
 function takeCounters(words: string[]): { words: string[]; counters: Counters } | undefined {
   const i = words.findIndex((w) => w === '-c' || w === '--set-counters');
@@ -737,7 +738,19 @@ function takeCounters(words: string[]): { words: string[]; counters: Counters } 
   return { words: [...words.slice(0, i), ...words.slice(i + n)], counters: { packets: BigInt(p), bytes: BigInt(b) } };
 }
 
+/**
+ * -Z on one rule, as libiptc does it: counters read from the kernel restart
+ * at zero; a rule added in this snapshot keeps the counters it was given
+ * (-c, or a rule object's counters), since libiptc commits those as set.
+ */
+function zeroRecord(r: RuleRecord): void {
+  if (r.entry) return;
+  r.counters = { packets: 0n, bytes: 0n };
+  if (r.rule) r.rule.counters = { packets: 0n, bytes: 0n };
+}
+
 function checkCounters(c: Partial<Counters>): Counters {
+  if (c === null || typeof c !== 'object') throw argumentError(`counters must be { packets, bytes }, got ${c === null ? 'null' : typeof c}`);
   const v = (x: unknown, what: string): bigint => {
     let n: bigint;
     try {
@@ -765,18 +778,41 @@ function present(t: NativeTable | NativeAbsent, name: string, family: FamilyName
 
 function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create' } {
   checkTableName(name);
-  if (options === null || typeof options !== 'object') throw argumentError('options must be an object');
+  checkOptionsObject(options, 'options');
   const known = new Set(['family', 'netns', 'ifMissing']);
   for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns, ifMissing)`);
   const family = options.family ?? 'ipv4';
-  if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${JSON.stringify(family)}`);
+  if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
   const ifMissing = options.ifMissing ?? 'empty';
-  if (!['empty', 'error', 'create'].includes(ifMissing)) throw argumentError(`ifMissing must be 'empty', 'error' or 'create', got ${JSON.stringify(ifMissing)}`);
+  if (!['empty', 'error', 'create'].includes(ifMissing)) throw argumentError(`ifMissing must be 'empty', 'error' or 'create', got ${show(ifMissing)}`);
   return { family, netns: options.netns, ifMissing };
+}
+
+/**
+ * The xtables lock for update(), waited for on timers, not in a pool thread:
+ * a thread blocked on the lock could starve the very read and commit the
+ * holder needs to finish (libuv has four).
+ */
+async function acquireLock(timeoutMs: number): Promise<number> {
+  const path = lockPath();
+  const deadline = Date.now() + (timeoutMs < 0 ? 0 : timeoutMs);
+  for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+    const fd = native.lockTry(path);
+    if (fd >= 0) return fd;
+    if (timeoutMs >= 0 && Date.now() >= deadline) {
+      throw new IptcError(`another process holds the xtables lock ${path} (waited ${timeoutMs} ms; raise lockTimeout to wait longer)`, {
+        code: 'ERR_IPTC_LOCK_TIMEOUT',
+        errno: 11,
+        syscall: 'flock',
+      });
+    }
+    await new Promise((r) => setTimeout(r, pause));
+  }
 }
 
 function checkTimeout(t: number | undefined): number {
   if (t === undefined) return DEFAULT_LOCK_TIMEOUT;
+  if (typeof t !== 'number') throw argumentError(`lockTimeout must be a number of ms, got ${typeof t}`);
   if (!Number.isInteger(t) || t < -1 || t > 2 ** 31 - 1) throw argumentError(`lockTimeout must be an integer number of ms (-1 for forever), got ${t}`);
   return t;
 }

@@ -97,3 +97,24 @@ export function quoteWord(w: string): string {
 export function joinWords(words: readonly string[]): string {
   return words.map(quoteWord).join(' ');
 }
+
+/** Checks a caller's list of rule words: strings, no NUL bytes, not too long, not too many. */
+export function checkWordList(words: readonly unknown[]): string[] {
+  return checkCount([...words]).map((w, i) => {
+    if (typeof w !== 'string') {
+      throw new IptcError(`rule word ${i + 1} must be a string, got ${w === null ? 'null' : typeof w}`, { code: 'ERR_IPTC_ARGUMENT' });
+    }
+    if (w.includes('\0')) throw new IptcError(`NUL byte in rule word ${i + 1}`, { code: 'ERR_IPTC_PARSE' });
+    if (w.length > MAX_WORD) throw new IptcError(`rule word ${i + 1} is too long (${w.length} characters, at most ${MAX_WORD})`, { code: 'ERR_IPTC_PARSE' });
+    return w;
+  });
+}
+
+/** Options must be a plain object (or absent): anything else is a mistake, never "the defaults". */
+export function checkOptionsObject(options: unknown, what: string): void {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new IptcError(`${what} must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
+      code: 'ERR_IPTC_ARGUMENT',
+    });
+  }
+}

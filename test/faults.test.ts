@@ -148,7 +148,7 @@ describe('a namespace that goes away', () => {
   // number, so the work happens there. Here a commit meant for `a` lands in
   // `b`, a namespace the Table never saw. Busy libuv threads (as any app
   // doing fs or crypto work has) make it certain.
-  it.fails('C2: closing a Netns while an async commit on it waits for a thread: the commit goes nowhere else', async () => {
+  it('C2: closing a Netns while an async commit on it waits for a thread: the commit goes nowhere else', async () => {
     const a = Netns.create();
     const t = Table.openSync('filter', { netns: a });
     t.append('INPUT', '-m comment --comment meant-for-a -j ACCEPT');
@@ -167,7 +167,7 @@ describe('a namespace that goes away', () => {
     }
   });
 
-  it.fails('C2: closing a Netns while an async read of it waits for a thread: the read gives that namespace or an error', async () => {
+  it('C2: closing a Netns while an async read of it waits for a thread: the read gives that namespace or an error', async () => {
     const pool = await busyPool();
     const a = Netns.create();
     const p = Table.open('filter', { netns: a }).catch((e: unknown) => e);
@@ -459,7 +459,7 @@ describe('worker threads', () => {
   // holding the lock cannot get a thread for its read and commit: with
   // lockTimeout -1 the process hangs for ever; with a timeout, every waiter
   // gets ERR_IPTC_LOCK_TIMEOUT though no other process holds the lock.
-  it.fails('C4: one more concurrent Table.update than the pool has threads (5 by default): all succeed', async () => {
+  it('C4: one more concurrent Table.update than the pool has threads (5 by default): all succeed', async () => {
     const x = ns();
     const res = await Promise.allSettled(
       Array.from({ length: POOL + 1 }, (_, i) =>
@@ -486,7 +486,7 @@ describe('worker threads', () => {
   // Napi::AsyncWorker::OnAsyncWorkComplete <- node::Environment::CleanupHandles
   // <- node::worker::Worker::Run).
   for (const how of ['exit', 'terminate', 'commit']) {
-    it.fails(`C3: a worker that ${how === 'terminate' ? 'is terminated' : how === 'exit' ? 'calls process.exit()' : 'exits during its commit'} while its async read is still running: the process lives`, () => {
+    it(`C3: a worker that ${how === 'terminate' ? 'is terminated' : how === 'exit' ? 'calls process.exit()' : 'exits during its commit'} while its async read is still running: the process lives`, () => {
       const r = spawnSync(process.execPath, [`${WORKERS}exit-while-reading.mjs`, s.ns.path, '5', how], { encoding: 'utf8', timeout: 60_000 });
       expect(r.stderr).not.toMatch(/terminate called/);
       expect(r.signal).toBe(null);
