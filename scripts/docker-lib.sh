@@ -1,7 +1,6 @@
-# Shared by scripts/prebuild.sh and docker/pack-test.sh (sourced, not run).
-# The engine, base image and Node staging are docker/test.sh's, function for
-# function (same dockerd options, same base-image order, same images), so the
-# layers its runs cache are reused here. Set TAG (the log prefix) before
+# Shared by docker/test.sh, scripts/prebuild.sh and docker/pack-test.sh
+# (sourced, not run): the engine, base image and Node staging, one copy for
+# all three, so the layers one caches the others reuse. Set TAG (the log prefix) before
 # sourcing; the caller must be at the repository root, under set -euo pipefail.
 #
 # Sourcing creates $work (removed on exit) and installs the EXIT trap that
