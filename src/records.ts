@@ -30,8 +30,8 @@ export interface RuleRecord {
 
 // Offsets in the entry header (ipt_entry / ip6t_entry).
 const LAYOUT = {
-  ipv4: { nextOffset: 90, counters: 96, inMask: 48, outMask: 64, header: 112 },
-  ipv6: { nextOffset: 142, counters: 152, inMask: 96, outMask: 112, header: 168 },
+  ipv4: { nextOffset: 90, counters: 96, inMask: 48, outMask: 64 },
+  ipv6: { nextOffset: 142, counters: 152, inMask: 96, outMask: 112 },
 };
 
 /** Entry bytes, back to back in large chunks: one copy per rule, no Buffer per rule. */
