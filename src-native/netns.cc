@@ -56,7 +56,7 @@ Napi::Value NetnsCreate(const Napi::CallbackInfo& info) {
       int e = errno;
       f.fromErrno(e, "unshare",
                   std::string("cannot create a network namespace: ") + strerror(e) +
-                      (e == EPERM ? " (needs CAP_SYS_ADMIN: run as root or in the test container)" : ""));
+                      (e == EPERM ? " (needs CAP_SYS_ADMIN)" : ""));
       return;
     }
     fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -4,17 +4,17 @@
  * canonical iptables-save text (without counters), so two rules are equal
  * exactly when iptables-save would print them alike.
  *
- * Text is read the way iptables-restore reads it by restoring it into a
- * throw-away network namespace and reading it back: libxtables parses and
- * prints every rule, so `--dport 22` and `-m tcp --dport 22` compare equal.
+ * Text is read the way iptables-restore reads it, onto a copy of the
+ * snapshot, in memory: libxtables parses and prints every rule, so
+ * `--dport 22` and `-m tcp --dport 22` compare equal.
  */
 import { IptcError } from './errors.js';
 import type { FamilyName } from './native.js';
-import { Netns } from './netns.js';
 import { formatRule } from './parse.js';
-import { restore, restoreSync } from './restore.js';
+import { applyBlock, blocks } from './restore.js';
 import type { Counters } from './rule.js';
 import { Table } from './table.js';
+import { checkOptionsObject } from './words.js';
 
 export type Policy = 'ACCEPT' | 'DROP';
 
@@ -98,57 +98,66 @@ export interface TextOptions {
   /** The table whose `*table` block to read (default filter). */
   table?: string;
   family?: FamilyName;
+  /**
+   * The snapshot the text is restored onto (default: the table as the kernel
+   * first makes it). As with iptables-restore, a built-in chain keeps its
+   * policy unless the text has its `:CHAIN POLICY` line.
+   */
+  base?: Table;
+  /** -n: keep the base's rules and chains and add the text's to them (default: flush first). */
+  noflush?: boolean;
 }
 
-function checkHasBlock(text: string, table: string): void {
-  if (typeof text !== 'string') throw new IptcError(`restore text must be a string, got ${typeof text}`, { code: 'ERR_IPTC_ARGUMENT' });
-  const has = text.split('\n').some((l) => l.startsWith('*') && l.slice(1).trim().split(/[ \t]/)[0] === table);
-  if (!has) throw new IptcError(`the text has no *${table} block`, { code: 'ERR_IPTC_PARSE', table });
-}
+/** Options of diff() and plan() when the other side is text. */
+export type CompareOptions = Pick<TextOptions, 'noflush'>;
 
 /**
  * The snapshot iptables-restore would make of the text's block for one
- * table in a fresh namespace (so built-in chains the text does not list
- * have policy ACCEPT), read from a scratch namespace that is gone when this
- * returns: read it, diff or plan with it; it cannot be committed.
- * Restoring takes the xtables lock: inside Table.update(), which holds it,
- * plan with a snapshot made by this beforehand rather than with text.
+ * table, restored onto `base` (or onto the table as the kernel first makes
+ * it), in memory: every rule is parsed and printed by libxtables in this
+ * process, no kernel and no namespace is involved (so CAP_NET_ADMIN is not
+ * even needed). Read it, diff or plan with it; it cannot be committed.
  */
 export async function tableFromText(text: string, options: TextOptions = {}): Promise<Table> {
-  const table = options.table ?? 'filter';
-  checkHasBlock(text, table);
-  const netns = Netns.create();
-  try {
-    await restore(text, { family: options.family, netns, table });
-    return await Table.open(table, { family: options.family, netns });
-  } finally {
-    netns.close();
-  }
+  return tableFromTextSync(text, options);
 }
 
 export function tableFromTextSync(text: string, options: TextOptions = {}): Table {
+  checkOptionsObject(options, 'options');
   const table = options.table ?? 'filter';
-  checkHasBlock(text, table);
-  const netns = Netns.create();
-  try {
-    restoreSync(text, { family: options.family, netns, table });
-    return Table.openSync(table, { family: options.family, netns });
-  } finally {
-    netns.close();
+  if (typeof text !== 'string') throw new IptcError(`restore text must be a string, got ${typeof text}`, { code: 'ERR_IPTC_ARGUMENT' });
+  const family = options.family ?? options.base?.family ?? 'ipv4';
+  if (options.base && (options.base.name !== table || options.base.family !== family)) {
+    throw new IptcError(`cannot restore ${family} ${table} text onto a ${options.base.family} ${options.base.name} snapshot`, { code: 'ERR_IPTC_ARGUMENT', table });
   }
+  const mine = blocks(text).filter((b) => b.table === table);
+  if (!mine.length) throw new IptcError(`the text has no *${table} block`, { code: 'ERR_IPTC_PARSE', table });
+  const t = Table.detached(table, family, options.base);
+  for (const b of mine) applyBlock(t, b, { noflush: options.noflush });
+  return t;
 }
 
 // ---- diff ----------------------------------------------------------------
 
-/** What changes from snapshot `a` to `b` (a snapshot of the same table and family, or restore text for it). */
-export async function diff(a: Table, b: Table | string): Promise<TableDiff> {
-  const other = typeof b === 'string' ? await tableFromText(b, { table: a.name, family: a.family }) : b;
-  return compareViews(viewOf(a), viewOf(sameKind(a, other)));
+/**
+ * What changes from snapshot `a` to `b`: a snapshot of the same table and
+ * family, or restore text for it, read as iptables-restore would apply it
+ * to `a` (so built-in chains the text does not list keep a's policy).
+ */
+export async function diff(a: Table, b: Table | string, options: CompareOptions = {}): Promise<TableDiff> {
+  return diffSync(a, b, options);
 }
 
-export function diffSync(a: Table, b: Table | string): TableDiff {
-  const other = typeof b === 'string' ? tableFromTextSync(b, { table: a.name, family: a.family }) : b;
-  return compareViews(viewOf(a), viewOf(sameKind(a, other)));
+export function diffSync(a: Table, b: Table | string, options: CompareOptions = {}): TableDiff {
+  return compareViews(viewOf(a), viewOf(sameKind(a, desiredTable(a, b, options))));
+}
+
+/** @internal The other side of a diff or plan: a snapshot, or text restored onto `a` in memory. */
+export function desiredTable(a: Table, b: Table | string, options: CompareOptions): Table {
+  checkOptionsObject(options, 'options');
+  if (typeof b !== 'string') return b;
+  if (!(a instanceof Table)) throw new IptcError('diff and plan take Table snapshots', { code: 'ERR_IPTC_ARGUMENT' });
+  return tableFromTextSync(b, { table: a.name, family: a.family, base: a, noflush: options.noflush });
 }
 
 /** @internal */
@@ -173,7 +182,8 @@ function renamedText(r: ViewRule, renames: Map<string, string>): string {
  * another renamed chain. Empty chains pair only when both are referenced:
  * otherwise "removed one, added another" says it as well.
  */
-function findRenames(a: View, b: View): Map<string, string> {
+/** @internal */
+export function findRenames(a: View, b: View): Map<string, string> {
   const inB = new Set(b.chains.map((c) => c.name));
   const inA = new Set(a.chains.map((c) => c.name));
   const gone = a.chains.filter((c) => !c.builtin && !inB.has(c.name));
@@ -237,15 +247,29 @@ export function compareViews(a: View, b: View): TableDiff {
 }
 
 /**
- * The rules of one chain: those on a longest common subsequence are
- * unchanged; of the rest, a text on both sides is a move (paired in order,
- * so duplicates count by multiplicity), otherwise an addition or removal.
+ * Which rules of one chain stay: those on a longest common subsequence of
+ * the old texts (jumps to renamed chains renamed) and the new ones.
+ * @internal
  */
-function compareRules(chain: string, ra: ViewRule[], rb: ViewRule[], renames: Map<string, string>): ChainChanges | undefined {
+export function keptRules(ta: readonly string[], tb: readonly string[]): { keepA: Uint8Array; keepB: Uint8Array } {
   const ids = new Map<string, number>();
   const id = (t: string) => ids.get(t) ?? (ids.set(t, ids.size), ids.size - 1);
-  const ta = ra.map((r) => renamedText(r, renames));
-  const { keepA, keepB } = commonSubsequence(ta.map(id), rb.map((r) => id(r.text)));
+  return commonSubsequence(ta.map(id), tb.map(id));
+}
+
+/** @internal The old rules' texts with jumps to renamed chains renamed. */
+export function renamedTexts(ra: readonly ViewRule[], renames: Map<string, string>): string[] {
+  return ra.map((r) => renamedText(r, renames));
+}
+
+/**
+ * The rules of one chain: those kept (keptRules) are unchanged; of the rest,
+ * a text on both sides is a move (paired in order, so duplicates count by
+ * multiplicity), otherwise an addition or removal.
+ */
+function compareRules(chain: string, ra: ViewRule[], rb: ViewRule[], renames: Map<string, string>): ChainChanges | undefined {
+  const ta = renamedTexts(ra, renames);
+  const { keepA, keepB } = keptRules(ta, rb.map((r) => r.text));
   const pending = new Map<string, number[]>(); // text -> old positions not kept
   ta.forEach((t, i) => {
     if (keepA[i]) return;

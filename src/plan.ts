@@ -10,7 +10,7 @@
  * made from, in order. Its text form is `iptables-restore --noflush` input.
  */
 import { applyCommand } from './commands.js';
-import { compareViews, sameKind, tableFromText, tableFromTextSync, viewOf, type TableDiff, type View } from './diff.js';
+import { compareViews, desiredTable, keptRules, renamedTexts, sameKind, viewOf, type CompareOptions, type TableDiff, type View, type ViewRule } from './diff.js';
 import { IptcError } from './errors.js';
 import type { Counters } from './rule.js';
 import type { CommitOptions, Table } from './table.js';
@@ -32,22 +32,21 @@ export interface ApplyOptions extends CommitOptions {
 const desiredOf = new WeakMap<Plan, View>();
 const applied = new WeakSet<Plan>();
 
-/** The steps that turn `current` into `desired` (a snapshot of the same table, or iptables-restore text). */
-export async function plan(current: Table, desired: Table | string): Promise<Plan> {
-  const want = typeof desired === 'string' ? await tableFromText(desired, { table: current.name, family: current.family }) : desired;
-  return makePlan(current, want);
+/**
+ * The steps that turn `current` into `desired`: a snapshot of the same
+ * table, or iptables-restore text, read as iptables-restore (`-n` with
+ * `noflush`) would apply it to `current`. So a built-in chain's policy
+ * changes only where the text has its `:CHAIN POLICY` line.
+ */
+export async function plan(current: Table, desired: Table | string, options: CompareOptions = {}): Promise<Plan> {
+  return planSync(current, desired, options);
 }
 
-export function planSync(current: Table, desired: Table | string): Plan {
-  const want = typeof desired === 'string' ? tableFromTextSync(desired, { table: current.name, family: current.family }) : desired;
-  return makePlan(current, want);
-}
-
-function makePlan(current: Table, desired: Table): Plan {
+export function planSync(current: Table, desired: Table | string, options: CompareOptions = {}): Plan {
   const a = viewOf(current);
-  const b = viewOf(sameKind(current, desired));
+  const b = viewOf(sameKind(current, desiredTable(current, desired, options)));
   const d = compareViews(a, b);
-  const p: Plan = Object.freeze({ table: current, diff: d, steps: Object.freeze(stepsFor(d, a)) });
+  const p: Plan = Object.freeze({ table: current, diff: d, steps: Object.freeze(stepsFor(d, a, b)) });
   desiredOf.set(p, b);
   return p;
 }
@@ -58,34 +57,64 @@ const countersWords = (c: Counters | undefined) => (c && (c.packets || c.bytes) 
 /**
  * Order matters only within the snapshot (the kernel sees the end result):
  * chains exist before rules jump to them, and are deleted only after the
- * rules that jump to them are gone. In each chain, deleting from the bottom
- * up and then inserting in the new order keeps every position valid.
+ * rules that jump to them are gone. Rules are deleted by their text, never
+ * by position, so a plan replayed later cannot delete a rule it did not
+ * mean; then the new and moved rules are inserted in their new order, which
+ * keeps every position valid.
  */
-function stepsFor(d: TableDiff, a: View): string[] {
+function stepsFor(d: TableDiff, a: View, b: View): string[] {
   const steps: string[] = [];
   const old = new Map(a.chains.map((c) => [c.name, c]));
-  const gone = new Set(d.chainsRemoved);
+  const renames = new Map(d.chainsRenamed.map((r) => [r.from, r.to]));
+  const oldName = new Map(d.chainsRenamed.map((r) => [r.to, r.from]));
   for (const r of d.chainsRenamed) steps.push(`-E ${r.from} ${r.to}`);
   for (const c of d.chainsAdded) steps.push(`-N ${c}`);
   for (const p of d.policies) steps.push(`-P ${p.chain} ${p.to}`);
-  for (const ch of d.rules) {
-    if (gone.has(ch.chain)) continue; // flushed below
-    const rules = old.get(ch.chain)?.rules ?? [];
-    const deletes = [...ch.removed.map((r) => r.position), ...ch.moved.map((m) => m.from)].sort((x, y) => y - x);
-    for (const at of deletes) steps.push(`-D ${ch.chain} ${at}`);
-    const inserts = [
-      ...ch.added.map((r) => ({ rule: r.rule, at: r.position, counters: '' })),
-      // A moved rule takes its counters along (those counted between reading and committing are lost).
-      ...ch.moved.map((m) => ({ rule: m.rule, at: m.to, counters: countersWords(rules[m.from - 1]?.counters) })),
-    ].sort((x, y) => x.at - y.at);
-    let length = rules.length - deletes.length;
-    for (const r of inserts) {
-      steps.push(r.at === length + 1 ? join('-A', ch.chain, r.counters, r.rule) : join('-I', ch.chain, String(r.at), r.counters, r.rule));
-      length++;
-    }
+  const changed = new Set(d.rules.map((c) => c.chain));
+  for (const cb of b.chains) {
+    if (!changed.has(cb.name)) continue;
+    const ra = old.get(oldName.get(cb.name) ?? cb.name)?.rules ?? [];
+    steps.push(...chainSteps(cb.name, ra, renamedTexts(ra, renames), cb.rules));
   }
   for (const c of d.chainsRemoved) if (old.get(c)!.rules.length) steps.push(`-F ${c}`);
   for (const c of d.chainsRemoved) steps.push(`-X ${c}`);
+  return steps;
+}
+
+/**
+ * One chain's deletes and inserts. `-D CHAIN rule` deletes the first rule
+ * equal to it, so where a text occurs more than once the copies that go
+ * must be its first ones; where the common subsequence kept an earlier copy
+ * and dropped a later one, every copy of that text goes and the kept ones
+ * come back at their places with their counters (a few more steps, the
+ * same table).
+ */
+function chainSteps(chain: string, ra: readonly ViewRule[], ta: readonly string[], rb: readonly ViewRule[]): string[] {
+  const tb = rb.map((r) => r.text);
+  const { keepA, keepB } = keptRules(ta, tb);
+  const copies = new Map<string, number[]>();
+  ta.forEach((t, i) => (copies.get(t) ?? copies.set(t, []).get(t)!).push(i));
+  for (const [t, at] of copies) {
+    const going = at.filter((i) => !keepA[i]).length;
+    if (going === 0 || at.slice(0, going).every((i) => !keepA[i])) continue;
+    for (const i of at) keepA[i] = 0;
+    tb.forEach((x, j) => x === t && (keepB[j] = 0));
+  }
+  const steps: string[] = [];
+  const carried = new Map<string, Counters[]>(); // text -> counters of its copies deleted, in order
+  ta.forEach((t, i) => {
+    if (keepA[i]) return;
+    steps.push(join('-D', chain, t));
+    (carried.get(t) ?? carried.set(t, []).get(t)!).push(ra[i]!.counters);
+  });
+  let length = ta.length - steps.length;
+  tb.forEach((t, j) => {
+    if (keepB[j]) return;
+    // A rule that moves takes its counters along (those counted between reading and committing are lost).
+    const c = countersWords(carried.get(t)?.shift());
+    steps.push(j === length ? join('-A', chain, c, t) : join('-I', chain, String(j + 1), c, t));
+    length++;
+  });
   return steps;
 }
 

@@ -63,14 +63,15 @@ export function saveAllSync(options: SaveAllOptions = {}): string {
     .join('');
 }
 
-interface Block {
+/** @internal One `*table ... COMMIT` block of restore input. */
+export interface Block {
   table: string;
   line: number;
   items: { line: number; text: string }[];
 }
 
-/** Splits restore input into table blocks, checking the framing (*table, COMMIT). */
-function blocks(text: string): Block[] {
+/** Splits restore input into table blocks, checking the framing (*table, COMMIT). @internal */
+export function blocks(text: string): Block[] {
   if (typeof text !== 'string') throw argumentError(`restore input must be a string, got ${typeof text}`);
   const out: Block[] = [];
   let cur: Block | null = null;
@@ -106,8 +107,8 @@ function parseCounters(s: string | undefined, line: number, what: string): Count
   return { packets: BigInt(m[1]!), bytes: BigInt(m[2]!) };
 }
 
-/** Applies one block to its snapshot, as iptables-restore does line by line. */
-function applyBlock(t: Table, b: Block, options: RestoreOptions): void {
+/** Applies one block to its snapshot, as iptables-restore does line by line. @internal */
+export function applyBlock(t: Table, b: Block, options: Pick<RestoreOptions, 'noflush' | 'counters'>): void {
   if (!options.noflush) {
     t.flush();
     t.deleteChain();

@@ -117,6 +117,8 @@ export class Table {
   #run: { op: NativeOp & { 2: Buffer }; bytes: ArrayBufferLike; start: number; end: number } | null = null;
   /** Set by update(), which holds the xtables lock itself around read and commit. */
   #lockHeld = false;
+  /** A copy made in memory (from text, see tableFromText): read and compare it, never commit it. */
+  #detached = false;
 
   private constructor(name: string, family: FamilyName, netns: NetnsOption, t: NativeTable) {
     this.name = name;
@@ -138,6 +140,26 @@ export class Table {
     const { family, netns, ifMissing } = checkOptions(name, options);
     const t = withNetnsFd(netns, (fd) => native.readTable(family, name, fd, false, ifMissing === 'create'));
     return new Table(name, family, netns, present(t, name, family, ifMissing));
+  }
+
+  /**
+   * A snapshot that lives only in memory: a copy of `base` (or, without one,
+   * the table as the kernel first makes it), which nothing can commit. What
+   * iptables-restore text is compared as (see tableFromText).
+   * @internal
+   */
+  static detached(name: string, family: FamilyName, base?: Table): Table {
+    const t = new Table(name, family, undefined, pristine(name, family));
+    t.#detached = true;
+    if (base) {
+      t.#digest = base.#digest;
+      t.#chains = base.#chains.map((c) => ({
+        ...c,
+        policyCounters: c.policyCounters && { ...c.policyCounters },
+        rules: c.rules.map((r) => ({ ...r, counters: r.counters && { ...r.counters } })),
+      }));
+    }
+    return t;
   }
 
   /** False when the table did not exist in the kernel when this snapshot was read. */
@@ -322,6 +344,19 @@ export class Table {
     const records = this.#encode(chain, rule);
     describeRecords(this.family, records);
     return records.map((r) => r.spec!);
+  }
+
+  #fromKernel(): void {
+    if (this.#detached) throw argumentError(`this ${this.name} snapshot was made in memory (from text): there is no kernel table to read it from`, { table: this.name });
+  }
+
+  #committable(): void {
+    this.#mutable();
+    if (this.#detached) {
+      throw argumentError(`this ${this.name} snapshot was made in memory (from text) and cannot be committed; plan() and apply() it onto a snapshot read from the kernel`, {
+        table: this.name,
+      });
+    }
   }
 
   #mutable(): void {
@@ -569,7 +604,7 @@ export class Table {
    */
   async commit(options: CommitOptions = {}): Promise<void> {
     checkOptionsObject(options, 'commit options');
-    this.#mutable();
+    this.#committable();
     const timeout = checkTimeout(options.lockTimeout);
     try {
       await withNetnsFd(this.#netns, (fd) =>
@@ -583,7 +618,7 @@ export class Table {
 
   commitSync(options: CommitOptions = {}): void {
     checkOptionsObject(options, 'commit options');
-    this.#mutable();
+    this.#committable();
     const timeout = checkTimeout(options.lockTimeout);
     try {
       withNetnsFd(this.#netns, (fd) =>
@@ -608,12 +643,14 @@ export class Table {
 
   /** Reads the table again into this object, dropping uncommitted changes. */
   async reload(): Promise<this> {
+    this.#fromKernel();
     const t = await withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, true, false));
     this.#reset(present(t, this.name, this.family, 'empty'));
     return this;
   }
 
   reloadSync(): this {
+    this.#fromKernel();
     this.#reset(present(withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, false, false)), this.name, this.family, 'empty'));
     return this;
   }

@@ -7,11 +7,11 @@
  *   iptc restore [-n] [-c] [-T table] [-6] [--netns NAME] < file
  *   iptc list    [-t table] [-6] [-x] [--netns NAME] [chain]
  *   iptc top     [-t table] [-6] [--interval ms] [--rows N] [--count N] [--netns NAME]
- *   iptc diff    [-t table] [-6] [--netns NAME] FILE
- *   iptc apply   [-t table] [-6] [--netns NAME] [--dry-run] FILE
+ *   iptc diff    [-t table] [-n] [-6] [--netns NAME] FILE
+ *   iptc apply   [-t table] [-n] [-6] [--netns NAME] [--dry-run] FILE
  */
 import { readFileSync } from 'node:fs';
-import { diff, formatDiff, tableFromText } from '../diff.js';
+import { diff, formatDiff } from '../diff.js';
 import { IptcError } from '../errors.js';
 import { applySync, formatPlan, plan, planSync } from '../plan.js';
 import { listTablesSync, restore } from '../restore.js';
@@ -65,26 +65,33 @@ lines per interval.
   --rows N           rules to show (default 20)
   --count N          stop after N refreshes
   --netns NAME       act in this network namespace`,
-  diff: `usage: iptc diff [-t table] [-6] [--netns NAME] FILE
+  diff: `usage: iptc diff [-t table] [-n] [-6] [--netns NAME] FILE
 
-Compares the live tables with FILE (iptables-save format; - for standard input):
-every table FILE has a block for, or just -t table. For each table that differs
-prints *table and lines such as
+Compares the live tables with what iptables-restore (-n: iptables-restore
+--noflush) would make of them with FILE (iptables-save format; - for standard
+input): every table FILE has a block for, or just -t table. A built-in chain
+keeps its policy unless FILE has its :CHAIN POLICY line. For each table that
+differs prints *table and lines such as
   + -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT     a rule FILE adds
   - -A INPUT -j DROP                                a rule FILE removes
   ~ moved -A INPUT -j LOG (3 -> 1)                  a rule in another place
   :INPUT policy ACCEPT -> DROP, + chain X, - chain Y, chain A renamed to B
 Exit status: 0 when equal, 1 when different, 2 on error (like diff(1)).
   -t, --table NAME   only this table
+  -n, --noflush      FILE adds to the tables (as iptables-restore -n reads it)
   -6                 IPv6
   --netns NAME       act in this network namespace`,
-  apply: `usage: iptc apply [-t table] [-6] [--netns NAME] [--dry-run] FILE
+  apply: `usage: iptc apply [-t table] [-n] [-6] [--netns NAME] [--dry-run] FILE
 
-Makes the live tables equal to FILE (iptables-save format; - for standard
-input) with the fewest changes, so that rules which stay keep their counters:
-every table FILE has a block for, or just -t table, each in one atomic commit.
-Prints the plan as iptables-restore --noflush input.
+Makes the live tables what iptables-restore (-n: iptables-restore --noflush)
+would make of them with FILE (iptables-save format; - for standard input),
+with the fewest changes, so that rules which stay keep their counters: every
+table FILE has a block for, or just -t table, each in one atomic commit. A
+built-in chain keeps its policy unless FILE has its :CHAIN POLICY line.
+Prints the plan as iptables-restore --noflush input; it deletes rules by
+their text, never by position.
   -t, --table NAME   only this table
+  -n, --noflush      FILE adds to the tables (as iptables-restore -n reads it)
   -6                 IPv6
   --dry-run          print the plan, change nothing
   --netns NAME       act in this network namespace`,
@@ -103,8 +110,8 @@ const ALLOWED: Record<string, string[]> = {
   restore: ['--noflush', '--counters', '--table', '-6', '--netns', '--help'],
   list: ['--table', '-6', '--exact', '--netns', '--help'],
   top: ['--table', '-6', '--interval', '--rows', '--count', '--netns', '--help'],
-  diff: ['--table', '-6', '--netns', '--help'],
-  apply: ['--table', '-6', '--netns', '--dry-run', '--help'],
+  diff: ['--table', '--noflush', '-6', '--netns', '--help'],
+  apply: ['--table', '--noflush', '-6', '--netns', '--dry-run', '--help'],
 };
 
 class UsageError extends Error {}
@@ -217,8 +224,9 @@ async function run(argv: string[]): Promise<void> {
     case 'diff': {
       const { text, tables } = desiredFile(a, table);
       let differ = false;
+      const noflush = a.flags.has('--noflush');
       for (const name of tables) {
-        const d = await diff(await Table.open(name, { family, netns }), text);
+        const d = await diff(await Table.open(name, { family, netns }), text, { noflush });
         if (d.equal) continue;
         differ = true;
         process.stdout.write(`*${name}\n${formatDiff(d)}`);
@@ -228,16 +236,16 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'apply': {
       const { text, tables } = desiredFile(a, table);
+      const noflush = a.flags.has('--noflush');
       for (const name of tables) {
         if (a.flags.has('--dry-run')) {
-          process.stdout.write(formatPlan(await plan(await Table.open(name, { family, netns }), text)));
+          process.stdout.write(formatPlan(await plan(await Table.open(name, { family, netns }), text, { noflush })));
           continue;
         }
-        // Read the file first: update() holds the xtables lock from reading the table to committing it.
-        const want = await tableFromText(text, { table: name, family });
+        // The plan is made under the xtables lock, against the table as read under it.
         let shown = '';
         await Table.update(name, { family, netns }, (t) => {
-          const p = planSync(t, want);
+          const p = planSync(t, text, { noflush });
           applySync(p, { commit: false });
           shown = formatPlan(p);
         });
