@@ -156,22 +156,22 @@ stage_repo() {
   git ls-files -z -co --exclude-standard | tar -c --null -T - --ignore-failed-read | tar -x -C "$1/repo"
 }
 
-# Builds image $1 from context $2 (Dockerfile inside) on $base; drops the
-# image the tag named before (its layers stay as parents of the new one).
-# With $3 = quiet the build's output goes to $work/$1.log, and only its last
-# lines are shown when it fails.
+# Builds image $1 from context $2 (Dockerfile inside) on $base, up to the
+# Dockerfile's stage $4 if given; drops the image the tag named before (its
+# layers stay as parents of the new one). With $3 = quiet the build's output
+# goes to $work/$1.log, and only its last lines are shown when it fails.
 build_image() {
-  local image=$1 ctx=$2 quiet=${3:-} old new log=$work/$1.log
+  local image=$1 ctx=$2 quiet=${3:-} target=${4:-} old new log=$work/$1.log
   old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
   say "building $image from $base"
   if [[ $quiet == quiet ]]; then
-    if ! docker build --force-rm --network host --build-arg BASE="$base" -t "$image" "$ctx" >"$log" 2>&1; then
+    if ! docker build --force-rm --network host --build-arg BASE="$base" ${target:+--target "$target"} -t "$image" "$ctx" >"$log" 2>&1; then
       say "building $image failed; its log ends:"
       tail -n 40 "$log" >&2
       exit 1
     fi
   else
-    docker build --force-rm --network host --build-arg BASE="$base" -t "$image" "$ctx" >&2
+    docker build --force-rm --network host --build-arg BASE="$base" ${target:+--target "$target"} -t "$image" "$ctx" >&2
   fi
   new=$(docker image inspect -f '{{.Id}}' "$image")
   if [[ -n $old && $old != "$new" ]]; then docker rmi "$old" >/dev/null 2>&1 || true; fi

@@ -3,9 +3,9 @@
 # (prebuildify --napi --strip --tag-libc) inside Debian bookworm (glibc 2.36),
 # never on the host, so the binary needs no newer glibc than bookworm's.
 #
-# The build image is docker/Dockerfile's (the test image: compiler, libiptc and
-# libxtables headers, Node 24 with its headers), tagged iptc-node-build; the
-# build itself runs with --network none. Afterwards the script prints the
+# The build image is docker/Dockerfile's build stage (bookworm with
+# debian-packages.txt installed, Node 24 with its headers, npm ci done),
+# tagged iptc-node-build; the build itself runs with --network none. Afterwards the script prints the
 # glibc/libstdc++ symbol versions and the shared libraries the addon needs.
 # --pack DIR also runs `npm pack` there (from the clean copy of the work tree,
 # with the fresh prebuild and dist/) and leaves the tarball in DIR.
@@ -36,7 +36,7 @@ mkdir -p "$ctx"
 cp docker/Dockerfile "$ctx/"
 stage_repo "$ctx"
 stage_node "$ctx" 24 headers
-build_image "$IMAGE" "$ctx" quiet
+build_image "$IMAGE" "$ctx" quiet build
 
 out=$work/out
 mkdir -p "$out"
