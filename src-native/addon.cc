@@ -1,14 +1,16 @@
 // Registers the exports; each lives in the file named for its concept.
 #include <napi.h>
 
-#include "counters.h"
-#include "errors.h"
-#include "netns.h"
-#include "nft.h"
-#include "rule_codec.h"
-#include "table_commit.h"
-#include "table_read.h"
-#include "xtlock.h"
+#include "common/errors.h"
+#include "common/netns.h"
+#include "common/xtlock.h"
+#include "legacy/counters.h"
+#include "legacy/table_commit.h"
+#include "legacy/table_read.h"
+#include "nft/nft.h"
+#include "xt/parse.h"
+#include "xt/print.h"
+#include "xt/restore.h"
 
 namespace {
 
@@ -20,15 +22,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsClose", Napi::Function::New(env, iptc::NetnsClose));
   exports.Set("netnsInode", Napi::Function::New(env, iptc::NetnsInode));
   exports.Set("readTable", Napi::Function::New(env, iptc::ReadTable));
-  exports.Set("nftTables", Napi::Function::New(env, iptc::NftTables));
   exports.Set("listTables", Napi::Function::New(env, iptc::ListTables));
-  exports.Set("encodeRule", Napi::Function::New(env, iptc::EncodeRule));
-  exports.Set("describeEntries", Napi::Function::New(env, iptc::DescribeEntries));
   exports.Set("commitTable", Napi::Function::New(env, iptc::CommitTable));
+  exports.Set("parseRules", Napi::Function::New(env, iptc::ParseRules));
+  exports.Set("targetExists", Napi::Function::New(env, iptc::TargetExists));
+  exports.Set("describeRules", Napi::Function::New(env, iptc::DescribeRulesJs));
+  exports.Set("saveRules", Napi::Function::New(env, iptc::SaveRulesJs));
+  exports.Set("compileRestore", Napi::Function::New(env, iptc::CompileRestore));
+  exports.Set("nftTables", Napi::Function::New(env, iptc::NftTables));
   exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
-  exports.Set("CounterReader", iptc::CounterReader::Define(env));
   exports.Set("lockTry", Napi::Function::New(env, iptc::LockTry));
   exports.Set("lockRelease", Napi::Function::New(env, iptc::LockRelease));
+  exports.Set("CounterReader", iptc::CounterReader::Define(env));
   return exports;
 }
 

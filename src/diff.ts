@@ -9,11 +9,12 @@
  * `--dport 22` and `-m tcp --dport 22` compare equal.
  */
 import { IptcError } from './errors.js';
-import type { FamilyName } from './native.js';
+import type { FamilyName, NativeCompiled } from './native.js';
 import { formatRule } from './parse.js';
-import { applyBlock, blocks } from './restore.js';
+import { applyBlock, blocks, compile, compileSync } from './restore.js';
 import type { Counters } from './rule.js';
 import { Table } from './table.js';
+import { checkFamily, checkTableName } from './names.js';
 import { checkOptionsObject } from './words.js';
 
 export type Policy = 'ACCEPT' | 'DROP';
@@ -119,18 +120,31 @@ export type CompareOptions = Pick<TextOptions, 'noflush'>;
  * even needed). Read it, diff or plan with it; it cannot be committed.
  */
 export async function tableFromText(text: string, options: TextOptions = {}): Promise<Table> {
-  return tableFromTextSync(text, options);
+  const { table, family } = textOptions(text, options);
+  return fromBlocks(await compile(text, family, { noflush: options.noflush, table }), table, family, options);
 }
 
 export function tableFromTextSync(text: string, options: TextOptions = {}): Table {
+  const { table, family } = textOptions(text, options);
+  return fromBlocks(compileSync(text, family, { noflush: options.noflush, table }), table, family, options);
+}
+
+function textOptions(text: string, options: TextOptions): { table: string; family: FamilyName } {
   checkOptionsObject(options, 'options');
   const table = options.table ?? 'filter';
   if (typeof text !== 'string') throw new IptcError(`restore text must be a string, got ${typeof text}`, { code: 'ERR_IPTC_ARGUMENT' });
+  checkFamily(options.family);
+  checkTableName(table);
   const family = options.family ?? options.base?.family ?? 'ipv4';
   if (options.base && (options.base.name !== table || options.base.family !== family)) {
     throw new IptcError(`cannot restore ${family} ${table} text onto a ${options.base.family} ${options.base.name} snapshot`, { code: 'ERR_IPTC_ARGUMENT', table });
   }
-  const mine = blocks(text).filter((b) => b.table === table);
+  return { table, family };
+}
+
+function fromBlocks(compiled: NativeCompiled, table: string, family: FamilyName, options: TextOptions): Table {
+  if (compiled.error) throw compiled.error;
+  const mine = blocks(compiled);
   if (!mine.length) throw new IptcError(`the text has no *${table} block`, { code: 'ERR_IPTC_PARSE', table });
   const t = Table.detached(table, family, options.base);
   for (const b of mine) applyBlock(t, b, { noflush: options.noflush });

@@ -122,18 +122,20 @@ function maskLength6(b: Buffer, at: number): number {
   return bits;
 }
 
+/** An interface name as iptables-save prints it (its bytes, UTF-8 for JavaScript), `+` for a wildcard. */
 function iface(b: Buffer, nameAt: number, maskAt: number): string | undefined {
   if (b[maskAt] === 0) return undefined;
-  let s = '';
+  const bytes: number[] = [];
+  let plus = false;
   for (let i = 0; i < 16; i++) {
     if (b[maskAt + i] !== 0) {
-      if (b[nameAt + i] !== 0) s += String.fromCharCode(b[nameAt + i]!);
+      if (b[nameAt + i] !== 0) bytes.push(b[nameAt + i]!);
     } else {
-      if (b[nameAt + i - 1] !== 0) s += '+';
+      plus = b[nameAt + i - 1] !== 0;
       break;
     }
   }
-  return s;
+  return Buffer.from(bytes).toString('utf8') + (plus ? '+' : '');
 }
 
 export function decodeHeader(family: FamilyName, b: Buffer): Header {
@@ -177,38 +179,4 @@ export function decodeHeader(family: FamilyName, b: Buffer): Header {
   const proto = b.readUInt16LE(protoAt);
   if (proto > 0) h.protocol = protocolName(proto);
   return h;
-}
-
-/** The `-s ... -d ... -i ... -o ... -p ... -f` part of an iptables-save line. */
-export function addressPart(h: Header): string {
-  let s = '';
-  if (h.source !== undefined) s += `${h.invert.source ? ' !' : ''} -s ${h.source}`;
-  if (h.destination !== undefined) s += `${h.invert.destination ? ' !' : ''} -d ${h.destination}`;
-  if (h.inInterface !== undefined) s += `${h.invert.inInterface ? ' !' : ''} -i ${h.inInterface}`;
-  if (h.outInterface !== undefined) s += `${h.invert.outInterface ? ' !' : ''} -o ${h.outInterface}`;
-  if (h.protocol !== undefined) s += `${h.invert.protocol ? ' !' : ''} -p ${h.protocol}`;
-  if (h.fragment) s += `${h.invert.fragment ? ' !' : ''} -f`;
-  return s;
-}
-
-/** Whether the rule at `at` in a column of headers jumps with -g. */
-export function isGotoAt(family: FamilyName, b: Buffer, at: number): boolean {
-  return family === 'ipv4' ? (b[at + 82]! & F4_GOTO) !== 0 : (b[at + 131]! & F6_GOTO) !== 0;
-}
-
-/**
- * addressPart() of the header at `at`, without building a Header when the
- * rule tests none of it (most rules test only some).
- */
-export function addressPartAt(family: FamilyName, b: Buffer, at: number): string {
-  const v4 = family === 'ipv4';
-  const addrWords = v4 ? 4 : 16; // src, dst, smsk, dmsk
-  let any = false;
-  for (let w = 0; w < addrWords && !any; w++) any = b.readUInt32LE(at + 4 * w) !== 0;
-  if (!any) {
-    any = v4
-      ? b[at + 48] !== 0 || b[at + 64] !== 0 || b.readUInt16LE(at + 80) !== 0 || (b[at + 82]! & F4_FRAG) !== 0 || b[at + 83] !== 0
-      : b[at + 96] !== 0 || b[at + 112] !== 0 || b.readUInt16LE(at + 128) !== 0 || b[at + 132] !== 0;
-  }
-  return any ? addressPart(decodeHeader(family, b.subarray(at, at + (v4 ? 84 : 136)))) : '';
 }

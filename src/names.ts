@@ -7,6 +7,10 @@ import { argumentError, show } from './errors.js';
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw' | 'security';
 export const TABLES: readonly TableName[] = ['filter', 'nat', 'mangle', 'raw', 'security'];
 
+export function checkFamily(family: unknown): void {
+  if (family !== undefined && family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
+}
+
 /** iptables allows at most 28 characters (the kernel's label is 32 bytes, its error entry 30). */
 export const MAX_CHAIN_NAME = 28;
 

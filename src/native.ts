@@ -9,8 +9,10 @@ import { IptcError } from './errors.js';
 
 export type FamilyName = 'ipv4' | 'ipv6';
 
-/** Rules as they cross from C++: columns, not objects (see src-native/rules_out.h). */
+/** Rules printed for rule objects: columns, not objects (see src-native/xt/print.h). */
 export interface NativeRules {
+  /** Per rule what iptables-save prints after `-A CHAIN` (leading space), each followed by a NUL. */
+  specs: string;
   /** Per rule the raw ipt_ip (84 bytes) or ip6t_ip6 (136 bytes) header. */
   ip: Buffer;
   /** packets, bytes for each rule. */
@@ -22,58 +24,66 @@ export interface NativeRules {
   text: string;
 }
 
-export interface NativeChain {
-  name: string;
-  builtin: boolean;
-  policy?: string;
-  packets?: bigint;
-  bytes?: bigint;
-  references: number;
-  ruleCount: number;
-}
+/** A chain as read: name, hook (-1: user chain), policy verdict, policy counters, the foot's entry index, its rules. */
+export type NativeChain = [name: string, hook: number, policy: number, packets: bigint, bytes: bigint, footIndex: number, first: number, count: number];
 
-export interface NativeTable extends NativeRules {
+/** A legacy table as read: the kernel's bytes and where each chain and rule is in them. */
+export interface NativeTable {
+  blob: Buffer;
+  numEntries: number;
   chains: NativeChain[];
-  digest: string;
+  /** Per rule: where its entry starts in blob, its index among all entries, the chain it jumps to (index in chains) or -1. */
+  offsets: Uint32Array;
+  entryIndex: Uint32Array;
+  jumps: Int32Array;
 }
 
 export interface NativeAbsent {
   absent: true;
 }
 
-export interface NativeEncoded {
-  /** One kernel entry per -s/-d address pair, back to back. */
-  entries: Buffer;
-  count: number;
-  /** The verdict or chain name, when the target is no extension (ACCEPT, a chain, ...). */
-  verdict?: string;
-  /** What extensions printed on stderr while parsing. */
-  warnings?: string;
+export interface NativeParsed {
+  /** The entries, back to back. */
+  bytes: Buffer;
+  /** Per entry where it starts. */
+  offsets: Uint32Array;
+  /** Per rule how many entries it made (several when -s/-d list several addresses). */
+  perRule: Uint32Array;
+  /** Per rule what extensions printed on stderr while parsing ('' for nothing). */
+  warnings: string[];
 }
 
-/** Keep in step with OpCode in src-native/table_commit.cc. */
-export const enum OpCode {
-  Append = 1,
-  Insert = 2,
-  Replace = 3,
-  Delete = 4,
-  Flush = 5,
-  ZeroChain = 6,
-  ZeroRule = 7,
-  NewChain = 8,
-  DeleteChain = 9,
-  Rename = 10,
-  Policy = 11,
-  AppendAll = 12,
+/** A chain of a plan: name, hook (-1: user chain), policy verdict, counter mode, counters, old foot (-1 none, -2 the kernel's), rule count. */
+export type NativePlanChain = [name: string, hook: number, policy: number, mode: number, packets: bigint, bytes: bigint, oldFoot: number, count: number];
+
+/** A table described for printing or committing (src-native/xt/plan.h). */
+export interface NativePlan {
+  pools: Buffer[];
+  chains: NativePlanChain[];
+  /** 4 per rule: pool, offset (or pending index), counter mode, old entry index. */
+  rules: Uint32Array;
+  /** Per rule: the chain (index in chains) it jumps or goes to, or -1. */
+  jumps: Int32Array;
+  /** Rules of pool `pool` still given as words, parsed where the plan is used. */
+  pending?: { pool: number; words: string; counts: Uint32Array; chainJumps: Uint8Array; counters: BigUint64Array };
 }
 
-export type NativeOp =
-  | [OpCode.Append | OpCode.AppendAll, string, Buffer]
-  | [OpCode.Insert | OpCode.Replace, string, Buffer, number]
-  | [OpCode.Delete | OpCode.ZeroRule, string, number]
-  | [OpCode.Flush | OpCode.ZeroChain | OpCode.NewChain | OpCode.DeleteChain, string]
-  | [OpCode.Rename, string, string]
-  | [OpCode.Policy, string, string, [bigint, bigint]?];
+/** iptables-restore input turned into operations (src-native/xt/restore.h). */
+export interface NativeCompiled {
+  /** table, line of its *table, first op, op count */
+  blocks: [string, number, number, number][];
+  names: string[];
+  /** 8 per op: kind (1 chain, 2 -A, 3 other command), line, chain, jump, first entry, entries, arg, has counters. */
+  ops: Uint32Array;
+  counters: BigUint64Array;
+  bytes: Buffer;
+  offsets: Uint32Array;
+  /** The first bad line: the blocks before it are complete, this one is not there. */
+  error?: IptcError;
+}
+
+/** What a commit checks the kernel's table against first. */
+export type NativeExpect = { base: Buffer } | { absent: true } | Record<string, never>;
 
 export interface NativeCounterLayout {
   version: number;
@@ -107,12 +117,18 @@ export interface Native {
   nftTables(netnsFd: number, async: true): Promise<{ family: string; name: string; chains: number; rules: number }[]>;
   listTables(family: FamilyName, netnsFd: number, async: false): string[];
   listTables(family: FamilyName, netnsFd: number, async: true): Promise<string[]>;
-  encodeRule(family: FamilyName, table: string, words: string[], jumpIsChain: boolean): NativeEncoded;
-  /** Prints entries as iptables-save would; `verdicts[i]` names entry i's verdict or chain (null for an extension target). */
-  describeEntries(family: FamilyName, entries: Buffer, verdicts: (string | null)[]): NativeRules;
-  commitTable(family: FamilyName, table: string, netnsFd: number, digest: string, ops: NativeOp[],
+  /** Parses rules given as words (all joined with NUL; counts per rule; 1 where -j/-g names a user chain). Throws with `index` of a bad rule. */
+  parseRules(family: FamilyName, table: string, words: string, counts: Uint32Array, chainJumps: Uint8Array): NativeParsed;
+  /** Whether an extension target of that name is installed (LOG, MARK, ...). */
+  targetExists(family: FamilyName, name: string): boolean;
+  describeRules(family: FamilyName, plan: NativePlan): NativeRules;
+  compileRestore(family: FamilyName, text: string, options: { counters: boolean; noflush: boolean; table?: string }, async: false): NativeCompiled;
+  compileRestore(family: FamilyName, text: string, options: { counters: boolean; noflush: boolean; table?: string }, async: true): Promise<NativeCompiled>;
+  /** The plan's rules as iptables-save `-A` lines (with `[p:b] ` when counters). */
+  saveRules(family: FamilyName, plan: NativePlan, counters: boolean): string;
+  commitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect,
     lockPath: string, lockTimeoutMs: number, async: false): void;
-  commitTable(family: FamilyName, table: string, netnsFd: number, digest: string, ops: NativeOp[],
+  commitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect,
     lockPath: string, lockTimeoutMs: number, async: true): Promise<void>;
   /** Takes the xtables lock; the fd holds it until lockRelease. (commitTable with lockPath '' then skips locking.) */
   lockAcquire(path: string, timeoutMs: number, async: false): number;

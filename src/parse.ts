@@ -4,7 +4,9 @@
  * the kernel would hold and formatRule() prints it as iptables-save would.
  */
 import { withContext, argumentError, show } from './errors.js';
-import { native, type FamilyName } from './native.js';
+import { native, type FamilyName, type NativePlan } from './native.js';
+import { jumpWord } from './rulewords.js';
+import { CounterMode } from './store.js';
 import { RuleSource, ruleWords, SPEC, type DecodedRule, type RuleInput, type Rule as RuleShape } from './rule.js';
 import { checkOptionsObject, checkWordList, joinWords, splitWords } from './words.js';
 
@@ -31,16 +33,28 @@ export function parseRules(spec: string | readonly string[], options: ParseOptio
     throw argumentError('parse options: chains must be a list of chain names');
   }
   const chains = new Set(options.chains ?? []);
-  let jump: string | undefined;
-  for (let i = 0; i < words.length - 1; i++) if (['-j', '--jump', '-g', '--goto'].includes(words[i]!)) jump = words[i + 1];
-  let encoded;
+  const j = jumpWord(words);
+  // Without a table, -g NAME can only name a chain.
+  const chain = j !== undefined && (chains.has(j.name) || j.goto) ? j.name : undefined;
+  let parsed;
   try {
-    encoded = native.encodeRule(family, options.table ?? 'filter', words, jump !== undefined && (chains.has(jump) || words.includes('-g') || words.includes('--goto')));
+    parsed = native.parseRules(family, options.table ?? 'filter', words.join('\0'), Uint32Array.of(words.length), Uint8Array.of(chain !== undefined ? 1 : 0));
   } catch (e) {
     throw withContext(e, 'bad rule', { rule: joinWords(words) });
   }
-  const cols = native.describeEntries(family, encoded.entries, Array(encoded.count).fill(encoded.verdict ?? null));
-  const src = new RuleSource(family, cols);
+  const n = parsed.offsets.length;
+  const rules = new Uint32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    rules[4 * i + 1] = parsed.offsets[i]!;
+    rules[4 * i + 2] = CounterMode.Set;
+  }
+  const plan: NativePlan = {
+    pools: [parsed.bytes],
+    chains: chain !== undefined ? [[chain, -1, 0, CounterMode.Zero, 0n, 0n, -1, 0]] : [],
+    rules,
+    jumps: new Int32Array(n).fill(chain !== undefined ? 0 : -1),
+  };
+  const src = new RuleSource(family, native.describeRules(family, plan));
   return Array.from({ length: src.count }, (_, i) => src.decode(i));
 }
 

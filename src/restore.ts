@@ -5,14 +5,16 @@
  * committed atomically; an error names its line and commits nothing of that
  * block (blocks before it stay committed, as with iptables-restore).
  */
-import { IptcError, argumentError, withContext, show } from './errors.js';
+import { IptcError, argumentError, withContext } from './errors.js';
 import { applyCommand } from './commands.js';
-import { native, type FamilyName } from './native.js';
+import { native, type FamilyName, type NativeCompiled } from './native.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
+import { BUILTINS, type Policy } from './snapshot.js';
 import { Table, type CommitOptions } from './table.js';
 import type { Counters } from './rule.js';
 import type { Validation } from './validate.js';
-import { checkOptionsObject, splitWords } from './words.js';
+import { checkFamily, checkTableName } from './names.js';
+import { checkOptionsObject } from './words.js';
 
 export interface SaveAllOptions {
   family?: FamilyName;
@@ -63,83 +65,72 @@ export function saveAllSync(options: SaveAllOptions = {}): string {
     .join('');
 }
 
-/** @internal One `*table ... COMMIT` block of restore input. */
+/** @internal One `*table ... COMMIT` block of restore input: its ops in a compiled text. */
 export interface Block {
   table: string;
   line: number;
-  items: { line: number; text: string }[];
+  first: number;
+  count: number;
+  text: NativeCompiled;
 }
 
-/** Splits restore input into table blocks, checking the framing (*table, COMMIT). @internal */
-export function blocks(text: string): Block[] {
+/** @internal Reads restore input (in the addon: framing, words, every rule parsed) into blocks. */
+export function blocks(compiled: NativeCompiled): Block[] {
+  return compiled.blocks.map(([table, line, first, count]) => ({ table, line, first, count, text: compiled }));
+}
+
+function compileOptions(options: RestoreOptions) {
+  return { counters: !!options.counters, noflush: !!options.noflush, ...(options.table !== undefined ? { table: options.table } : {}) };
+}
+
+/** @internal Restore input, compiled on this thread. */
+export function compileSync(text: string, family: FamilyName, options: RestoreOptions = {}): NativeCompiled {
   if (typeof text !== 'string') throw argumentError(`restore input must be a string, got ${typeof text}`);
-  const out: Block[] = [];
-  let cur: Block | null = null;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((raw, i) => {
-    const line = i + 1;
-    const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (l === '' || l.startsWith('#')) return;
-    if (l.includes('\0')) throw new IptcError(`line ${line}: NUL byte in input`, { code: 'ERR_IPTC_PARSE', line });
-    if (l === 'COMMIT' && cur) {
-      out.push(cur);
-      cur = null;
-    } else if (l.startsWith('*') && !cur) {
-      const name = l.slice(1).trim().split(/[ \t]/)[0] ?? '';
-      if (!name) throw new IptcError(`line ${line}: table name invalid`, { code: 'ERR_IPTC_PARSE', line });
-      cur = { table: name, line, items: [] };
-    } else if (cur) {
-      cur.items.push({ line, text: l });
-    } else {
-      throw new IptcError(`line ${line}: expected a *table line first, got ${show(l.slice(0, 60))}`, { code: 'ERR_IPTC_PARSE', line });
-    }
-  });
-  if (cur) throw new IptcError(`line ${lines.length + 1}: COMMIT expected`, { code: 'ERR_IPTC_PARSE', line: lines.length + 1 });
-  return out;
+  return native.compileRestore(family, text, compileOptions(options), false);
 }
 
-function parseCounters(s: string | undefined, line: number, what: string): Counters {
-  const m = s === undefined ? null : /^\[([0-9]+):([0-9]+)\]$/.exec(s);
-  if (!m || BigInt(m[1]!) >= 2n ** 64n || BigInt(m[2]!) >= 2n ** 64n) {
-    throw new IptcError(`invalid counters for ${what}: ${show(s ?? '')}`, { code: 'ERR_IPTC_PARSE', line });
-  }
-  return { packets: BigInt(m[1]!), bytes: BigInt(m[2]!) };
+/** @internal Restore input, compiled off the event loop. */
+export async function compile(text: string, family: FamilyName, options: RestoreOptions): Promise<NativeCompiled> {
+  if (typeof text !== 'string') throw argumentError(`restore input must be a string, got ${typeof text}`);
+  return native.compileRestore(family, text, compileOptions(options), true);
 }
 
-/** Applies one block to its snapshot, as iptables-restore does line by line. @internal */
+/**
+ * Applies one block to its snapshot, as iptables-restore does line by line:
+ * without noflush every chain is flushed and every user chain deleted first.
+ * @internal
+ */
 export function applyBlock(t: Table, b: Block, options: Pick<RestoreOptions, 'noflush' | 'counters'>): void {
   if (!options.noflush) {
     t.flush();
     t.deleteChain();
   }
-  for (const item of b.items) {
-    const { line, text } = item;
+  const { ops, names, counters, bytes, offsets } = b.text;
+  const builtin = new Set(BUILTINS[t.name] ?? []);
+  for (let i = b.first; i < b.first + b.count; i++) {
+    const at = 8 * i;
+    const line = ops[at + 1]!;
+    const given: Counters | undefined = ops[at + 7] ? { packets: counters[2 * i]!, bytes: counters[2 * i + 1]! } : undefined;
     try {
-      if (text.startsWith(':')) {
-        const [chain, policy, ctrs] = text.slice(1).trim().split(/[ \t]+/);
-        if (!chain) throw new IptcError('chain name invalid', { code: 'ERR_IPTC_PARSE' });
-        const existing = t.chain(chain);
-        if (!existing?.builtin) {
-          if (options.noflush && existing) t.flush(chain);
-          else t.createChain(chain);
+      switch (ops[at]) {
+        case 1: {
+          const chain = names[ops[at + 2]!]!;
+          const policy = names[ops[at + 6]!]!;
+          if (!builtin.has(chain)) {
+            if (options.noflush && t.chainExists(chain)) t.flush(chain);
+            else t.createChain(chain);
+          }
+          if (policy !== '-') t.setPolicy(chain, policy as Policy, given ?? { packets: 0n, bytes: 0n });
+          break;
         }
-        if (!policy) throw new IptcError('policy invalid', { code: 'ERR_IPTC_PARSE' });
-        if (policy !== '-') {
-          const counters = options.counters ? parseCounters(ctrs, line, `chain ${chain}`) : { packets: 0n, bytes: 0n };
-          t.setPolicy(chain, policy as 'ACCEPT' | 'DROP', counters);
+        case 2: {
+          const jump = ops[at + 3]! | 0;
+          t.appendParsed(names[ops[at + 2]!]!, bytes, offsets, ops[at + 4]!, ops[at + 5]!, jump < 0 ? undefined : names[jump], given);
+          break;
         }
-        continue;
+        default:
+          applyCommand(t, names[ops[at + 6]!]!.split('\0'), given);
       }
-      let rest = text;
-      let counters: Counters | undefined;
-      if (text.startsWith('[')) {
-        const end = text.indexOf(']');
-        const c = parseCounters(end < 0 ? text : text.slice(0, end + 1), line, 'rule');
-        rest = text.slice(end + 1);
-        if (options.counters) counters = c;
-      }
-      applyCommand(t, splitWords(`${rest}\n`), counters);
     } catch (e) {
       throw withContext(e, `line ${line}`, { line, table: b.table });
     }
@@ -150,43 +141,73 @@ function checkRestoreOptions(options: RestoreOptions): void {
   checkOptionsObject(options, 'restore options');
   const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'dryRun']);
   for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown restore option '${k}'`);
+  checkFamily(options.family);
+  if (options.table !== undefined) checkTableName(options.table);
 }
 
-/** Restores iptables-save text in-process (like iptables-restore). */
+/**
+ * Restores iptables-save text in-process (like iptables-restore). The text
+ * is read and every rule parsed off the event loop; a flushing restore reads
+ * nothing from the kernel (built-in chains the text does not list keep the
+ * policy they have), and each block is one atomic replace under the lock.
+ */
 export async function restore(text: string, options: RestoreOptions & { dryRun: true }): Promise<Validation[]>;
 export async function restore(text: string, options?: RestoreOptions): Promise<void>;
 export async function restore(text: string, options: RestoreOptions = {}): Promise<void | Validation[]> {
   checkRestoreOptions(options);
+  const family = options.family ?? 'ipv4';
+  const compiled = await compile(text, family, options);
+  const all = blocks(compiled);
+  const where = { family, netns: options.netns };
   if (options.dryRun) {
     const out: Validation[] = [];
-    for (const b of blocks(text)) {
-      if (options.table !== undefined && options.table !== b.table) continue;
-      const t = await Table.open(b.table, { family: options.family, netns: options.netns }).catch((e) => Promise.reject(withBlockLine(e, b)));
+    for (const b of all) {
+      const t = await Table.open(b.table, where).catch((e) => Promise.reject(withBlockLine(e, b)));
       applyBlock(t, b, options);
       out.push(await t.validate());
     }
+    if (compiled.error) throw compiled.error;
     return out;
   }
-  for (const b of blocks(text)) {
-    if (options.table !== undefined && options.table !== b.table) continue;
-    await Table.update(b.table, { family: options.family, netns: options.netns, lockTimeout: options.lockTimeout }, (t) =>
-      applyBlock(t, b, options),
-    ).catch((e) => Promise.reject(withBlockLine(e, b)));
+  for (const b of all) {
+    if (!options.noflush) {
+      const t = blankTable(b, where);
+      applyBlock(t, b, options);
+      await t.commit({ lockTimeout: options.lockTimeout }).catch((e) => Promise.reject(withBlockLine(e, b)));
+      continue;
+    }
+    await Table.update(b.table, { ...where, lockTimeout: options.lockTimeout }, (t) => applyBlock(t, b, options)).catch((e) =>
+      Promise.reject(withBlockLine(e, b)),
+    );
   }
+  if (compiled.error) throw compiled.error;
 }
 
 export function restoreSync(text: string, options: RestoreOptions = {}): void {
   checkRestoreOptions(options);
   if (options.dryRun) throw argumentError('a dry run needs the kernel in a scratch namespace, asynchronously: use restore(text, { dryRun: true })');
-  for (const b of blocks(text)) {
-    if (options.table !== undefined && options.table !== b.table) continue;
+  const family = options.family ?? 'ipv4';
+  const where = { family, netns: options.netns };
+  const compiled = compileSync(text, family, options);
+  for (const b of blocks(compiled)) {
     try {
-      Table.updateSync(b.table, { family: options.family, netns: options.netns, lockTimeout: options.lockTimeout }, (t) =>
-        applyBlock(t, b, options),
-      );
+      if (!options.noflush) {
+        const t = blankTable(b, where);
+        applyBlock(t, b, options);
+        t.commitSync({ lockTimeout: options.lockTimeout });
+      } else Table.updateSync(b.table, { ...where, lockTimeout: options.lockTimeout }, (t) => applyBlock(t, b, options));
     } catch (e) {
       throw withBlockLine(e, b);
     }
+  }
+  if (compiled.error) throw compiled.error;
+}
+
+function blankTable(b: Block, where: { family: FamilyName; netns?: NetnsOption }): Table {
+  try {
+    return Table.blank(b.table, where);
+  } catch (e) {
+    throw withBlockLine(e, b);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { splitWords } from './words.js';
 import type { FamilyName, NativeRules } from './native.js';
-import { addressPartAt, decodeHeader, isGotoAt } from './header.js';
+import { decodeHeader } from './header.js';
 
 /** One option of a match or target: `! --dport 22` is `{ name: 'dport', values: ['22'], invert: true }`. */
 export interface Option {
@@ -137,9 +137,9 @@ export function parseOptions(text: string): Option[] {
 }
 
 /**
- * The rules of one native result (a table read, or entries printed): their
- * specs at once, their objects on demand. One of these serves thousands of
- * rules, so no per-rule closure or column object is made until asked.
+ * The rules of one native result (printed by the addon): their specs at
+ * once, their objects on demand. One of these serves thousands of rules, so
+ * no per-rule closure or column object is made until asked.
  */
 export class RuleSource {
   readonly family: FamilyName;
@@ -150,25 +150,21 @@ export class RuleSource {
   readonly #fields: string[];
   readonly #fieldAt: Uint32Array;
 
-  constructor(family: FamilyName, cols: NativeRules) {
+  constructor(family: FamilyName, cols: NativeRules, specs?: string[]) {
     this.family = family;
     this.#cols = cols;
-    const fields = (this.#fields = cols.text.split('\0'));
+    this.#fields = cols.text.split('\0');
     const n = (this.count = cols.matchCounts.length);
     const fieldAt = (this.#fieldAt = new Uint32Array(n));
-    const specs: string[] = (this.specs = new Array(n));
-    const ipSize = family === 'ipv4' ? 84 : 136;
     let at = 0;
     for (let i = 0; i < n; i++) {
       fieldAt[i] = at;
-      const mc = cols.matchCounts[i]!;
-      let spec = addressPartAt(family, cols.ip, i * ipSize);
-      for (let m = 0; m < mc; m++) spec += ` -m ${fields[at + 2 * m]}${fields[at + 2 * m + 1]}`;
-      const tName = fields[at + 2 * mc]!;
-      if (cols.targetKinds[i] === 1) spec += ` -j ${tName}${fields[at + 2 * mc + 1]}`;
-      else if (tName !== '') spec += ` -${isGotoAt(family, cols.ip, i * ipSize) ? 'g' : 'j'} ${tName}`;
-      specs[i] = spec;
-      at += 2 * mc + 2;
+      at += 2 * cols.matchCounts[i]! + 2;
+    }
+    if (specs) this.specs = specs;
+    else {
+      this.specs = cols.specs.split('\0');
+      this.specs.length = n;
     }
   }
 

@@ -1,17 +1,30 @@
 /**
  * Table: one snapshot of one kernel table. Reading gives chains and rules;
  * the mutations (named after the iptables commands) change the snapshot in
- * memory; commit() writes the whole table back in one atomic kernel replace.
- * Rule positions are 1-based, as in iptables.
+ * memory; commit() writes it back in one atomic kernel replace. Rule
+ * positions are 1-based, as in iptables.
+ *
+ * Rules given to a snapshot from open() are parsed when they are needed, all
+ * at once: by commit() on a worker thread, or when the snapshot is read back
+ * (rules(), save(), -C, -D by rule). A snapshot from openSync() parses each
+ * rule when it is given, as iptables does. See snapshot.ts for the model,
+ * legacy.ts for the kernel.
  */
+import type { Backend, Base } from './backend.js';
 import { IptcError, argumentError, withContext, show } from './errors.js';
-import { OpCode, native, type FamilyName, type NativeAbsent, type NativeOp, type NativeTable } from './native.js';
+import { legacy } from './legacy.js';
+import { acquireLock, acquireLockSync, checkTimeout, lockPath, releaseLock } from './lock.js';
+import { native, type FamilyName } from './native.js';
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
-import { RuleSource, ruleWords, SPEC, type Counters, type DecodedRule, type RuleInput } from './rule.js';
-import { splitWords, checkWordList, checkOptionsObject } from './words.js';
-import { validateChains, type Validation } from './validate.js';
-import { Arena, countersOf, describeRecords, encodeRecords, ruleOf, type RuleRecord } from './records.js';
+import { ruleLines, rulesOf, specsOf } from './printing.js';
+import type { Counters, DecodedRule } from './rule.js';
+import { checkCounters, interfacesGiven, jumpWord, maySplit, ruleInputWords, type RuleSpec } from './rulewords.js';
+import { BUILTINS, Snapshot, type ChainState, type Policy } from './snapshot.js';
+import { validateSnapshot, type Validation } from './validate.js';
+import { checkOptionsObject, joinWords } from './words.js';
+
+export type { RuleSpec } from './rulewords.js';
 
 export interface TableOptions {
   /** 'ipv4' (iptables, the default) or 'ipv6' (ip6tables). */
@@ -27,32 +40,6 @@ export interface TableOptions {
   ifMissing?: 'empty' | 'error' | 'create';
 }
 
-/** The built-in chains the kernel gives each table. */
-const BUILTINS: Record<string, string[]> = {
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  raw: ['PREROUTING', 'OUTPUT'],
-  security: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
-
-/** What a table that does not exist yet looks like once the kernel makes it. */
-function pristine(name: string, family: FamilyName): NativeTable {
-  const chains = BUILTINS[name];
-  if (!chains) {
-    throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
-  }
-  return {
-    chains: chains.map((c) => ({ name: c, builtin: true, policy: 'ACCEPT', packets: 0n, bytes: 0n, references: 0, ruleCount: 0 })),
-    digest: 'absent',
-    ip: Buffer.alloc(0),
-    counters: new BigUint64Array(0),
-    matchCounts: new Uint32Array(0),
-    targetKinds: new Uint8Array(0),
-    text: '',
-  };
-}
-
 export interface CommitOptions {
   /** How long to wait for the xtables lock, in ms (default 10000; 0: do not wait; -1: forever). */
   lockTimeout?: number;
@@ -62,7 +49,7 @@ export interface Chain {
   name: string;
   builtin: boolean;
   /** Built-in chains only. */
-  policy?: 'ACCEPT' | 'DROP';
+  policy?: Policy;
   /** The policy's counters (built-in chains only). */
   counters?: Counters;
   /** How many rules jump or go to this chain. */
@@ -71,75 +58,60 @@ export interface Chain {
   length: number;
 }
 
-interface ChainState {
-  name: string;
-  builtin: boolean;
-  policy?: 'ACCEPT' | 'DROP';
-  policyCounters?: Counters;
-  /** setPolicy gave counters in this snapshot (libiptc then commits them as given). */
-  policySet?: boolean;
-  rules: RuleRecord[];
-}
-
-/** What each queued op was about, to name it when the kernel or libiptc refuses it. */
-interface OpInfo {
-  chain: string;
-  position?: number;
-  /** The rules the op adds or removes (their text is printed only for an error). */
-  records?: RuleRecord[];
-}
-
-/**
- * A rule as iptables words after the chain name — one string
- * (`'-p tcp --dport 22 -j ACCEPT'`, split as iptables-restore splits it) or
- * a list of words — or as a rule object (what reading returns, or a RuleInput).
- */
-export type RuleSpec = string | readonly string[] | RuleInput;
-
-const DEFAULT_LOCK_TIMEOUT = 10_000;
-
-function lockPath(): string {
-  const p = process.env.XTABLES_LOCKFILE;
-  return p ? p : '/run/xtables.lock';
-}
+type UpdateOptions = TableOptions & CommitOptions & { retries?: number };
 
 export class Table {
   readonly name: string;
   readonly family: FamilyName;
+  readonly #backend: Backend;
   readonly #netns: NetnsOption;
-  #digest: string;
-  #chains: ChainState[] = [];
-  #ops: NativeOp[] = [];
-  #opInfo: OpInfo[] = [];
+  #snap: Snapshot;
+  #base: Base;
+  #changes = 0;
   #spent = false;
-  #arena = new Arena();
-  /** The run of appends still growing (the op it belongs to and its extent in the arena). */
-  #run: { op: NativeOp & { 2: Buffer }; bytes: ArrayBufferLike; start: number; end: number } | null = null;
   /** Set by update(), which holds the xtables lock itself around read and commit. */
   #lockHeld = false;
   /** A copy made in memory (from text, see tableFromText): read and compare it, never commit it. */
   #detached = false;
+  /** From openSync(): each rule is parsed when given. */
+  readonly #eager: boolean;
 
-  private constructor(name: string, family: FamilyName, netns: NetnsOption, t: NativeTable) {
+  private constructor(name: string, family: FamilyName, netns: NetnsOption, backend: Backend, snap: Snapshot, base: Base, eager: boolean) {
     this.name = name;
     this.family = family;
     this.#netns = netns;
-    this.#digest = t.digest;
-    this.#load(t);
+    this.#backend = backend;
+    this.#snap = snap;
+    this.#base = base;
+    this.#eager = eager;
   }
 
   /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
   static async open(name: string, options: TableOptions = {}): Promise<Table> {
     const { family, netns, ifMissing } = checkOptions(name, options);
-    const t = await withNetnsFd(netns, (fd) => native.readTable(family, name, fd, true, ifMissing === 'create'));
-    return new Table(name, family, netns, present(t, name, family, ifMissing));
+    const r = await withNetnsFd(netns, (fd) => legacy.read(family, name, fd, ifMissing === 'create', true));
+    const [snap, base] = present(r, name, family, ifMissing);
+    return new Table(name, family, netns, legacy, snap, base, false);
   }
 
-  /** Like open(), on the calling thread. */
+  /** Like open(), on the calling thread; rules given to it are parsed at once. */
   static openSync(name: string, options: TableOptions = {}): Table {
     const { family, netns, ifMissing } = checkOptions(name, options);
-    const t = withNetnsFd(netns, (fd) => native.readTable(family, name, fd, false, ifMissing === 'create'));
-    return new Table(name, family, netns, present(t, name, family, ifMissing));
+    const r = withNetnsFd(netns, (fd) => legacy.read(family, name, fd, ifMissing === 'create', false));
+    const [snap, base] = present(r, name, family, ifMissing);
+    return new Table(name, family, netns, legacy, snap, base, true);
+  }
+
+  /**
+   * The table as a flushing restore sees it: built-in chains, no rules, and
+   * nothing read from the kernel. Policies it does not set are the kernel's
+   * at commit; the commit replaces the whole table.
+   * @internal
+   */
+  static blank(name: string, options: TableOptions = {}): Table {
+    const { family, netns } = checkOptions(name, options);
+    if (!BUILTINS[name]) throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
+    return new Table(name, family, netns, legacy, Snapshot.pristine(family, name, true), { kind: 'none' }, false);
   }
 
   /**
@@ -149,22 +121,10 @@ export class Table {
    * @internal
    */
   static detached(name: string, family: FamilyName, base?: Table): Table {
-    const t = new Table(name, family, undefined, pristine(name, family));
+    const snap = base ? base.#snap.copy() : Snapshot.pristine(family, name);
+    const t = new Table(name, family, undefined, base ? base.#backend : legacy, snap, { kind: 'none' }, true);
     t.#detached = true;
-    if (base) {
-      t.#digest = base.#digest;
-      t.#chains = base.#chains.map((c) => ({
-        ...c,
-        policyCounters: c.policyCounters && { ...c.policyCounters },
-        rules: c.rules.map((r) => ({ ...r, counters: r.counters && { ...r.counters } })),
-      }));
-    }
     return t;
-  }
-
-  /** False when the table did not exist in the kernel when this snapshot was read. */
-  get exists(): boolean {
-    return this.#digest !== 'absent';
   }
 
   /**
@@ -176,11 +136,7 @@ export class Table {
    * times (default 5); `change` must be safe to run more than once.
    * Returns the committed snapshot.
    */
-  static async update(
-    name: string,
-    options: TableOptions & CommitOptions & { retries?: number },
-    change: (table: Table) => void | Promise<void>,
-  ): Promise<Table> {
+  static async update(name: string, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
     const { retries = 5, lockTimeout, ...open } = options;
     checkOptions(name, open);
     for (let attempt = 0; ; attempt++) {
@@ -194,20 +150,16 @@ export class Table {
       } catch (e) {
         if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
       } finally {
-        native.lockRelease(lock);
+        releaseLock(lock);
       }
     }
   }
 
-  static updateSync(
-    name: string,
-    options: TableOptions & CommitOptions & { retries?: number },
-    change: (table: Table) => void,
-  ): Table {
+  static updateSync(name: string, options: UpdateOptions, change: (table: Table) => unknown): Table {
     const { retries = 5, lockTimeout, ...open } = options;
     checkOptions(name, open);
     for (let attempt = 0; ; attempt++) {
-      const lock = native.lockAcquire(lockPath(), checkTimeout(lockTimeout), false);
+      const lock = acquireLockSync(checkTimeout(lockTimeout));
       try {
         const t = Table.openSync(name, open);
         t.#lockHeld = true;
@@ -217,90 +169,62 @@ export class Table {
       } catch (e) {
         if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
       } finally {
-        native.lockRelease(lock);
+        releaseLock(lock);
       }
     }
   }
 
-  #load(t: NativeTable): void {
-    const src = new RuleSource(this.family, t);
-    const names = new Set(t.chains.map((c) => c.name));
-    let next = 0;
-    this.#chains = t.chains.map((c) => {
-      const rules: RuleRecord[] = new Array(c.ruleCount);
-      for (let k = 0; k < c.ruleCount; k++, next++) {
-        const r: RuleRecord = { spec: src.specs[next], src, at: next };
-        const jump = src.jump(next);
-        if (jump !== undefined && names.has(jump)) r.jumpsTo = jump;
-        rules[k] = r;
-      }
-      const s: ChainState = { name: c.name, builtin: c.builtin, rules };
-      if (c.builtin) {
-        s.policy = c.policy as 'ACCEPT' | 'DROP';
-        s.policyCounters = { packets: c.packets!, bytes: c.bytes! };
-      }
-      return s;
-    });
+  /** Which kernel firewall the snapshot was read from: 'legacy' (xtables). */
+  get backend(): 'legacy' {
+    return this.#backend.name;
+  }
+
+  /** False when the table did not exist in the kernel when this snapshot was read. */
+  get exists(): boolean {
+    return this.#base.kind === 'read';
+  }
+
+  /** True while the snapshot has changes not yet committed. */
+  get dirty(): boolean {
+    return this.#changes > 0;
   }
 
   // ---- reading ---------------------------------------------------------
 
   /** Every chain: built-ins first in hook order, then user chains. */
   chains(): Chain[] {
-    return this.#chains.map((c) => this.#chainInfo(c));
+    const refs = this.#snap.references();
+    return this.#snap.chains.map((c) => chainInfo(c, refs));
+  }
+
+  /** Whether the table has a chain of that name (cheaper than chain()). */
+  chainExists(name: string): boolean {
+    return this.#snap.find(name) !== undefined;
   }
 
   chain(name: string): Chain | undefined {
-    const c = this.#chains.find((x) => x.name === name);
-    return c && this.#chainInfo(c);
+    const c = this.#snap.find(name);
+    return c && chainInfo(c, this.#snap.references());
   }
 
   /** The rules of a chain, in order (rule 1 first). */
   rules(chain: string): DecodedRule[] {
-    const c = this.#need(chain);
-    describeRecords(this.family, c.rules);
-    return c.rules.map(ruleOf);
-  }
-
-  /** True while the snapshot has changes not yet committed. */
-  get dirty(): boolean {
-    return this.#ops.length > 0;
+    return rulesOf(this.#snap, this.#need(chain));
   }
 
   /** The table in iptables-save format (without the `#` comment lines). */
   save(options: { counters?: boolean } = {}): string {
-    describeRecords(this.family, this.#chains.flatMap((c) => c.rules));
-    const out: string[] = [`*${this.name}`];
-    for (const c of this.#chains) {
-      if (c.builtin) out.push(`:${c.name} ${c.policy} [${c.policyCounters!.packets}:${c.policyCounters!.bytes}]`);
-      else out.push(`:${c.name} - [0:0]`);
-    }
-    for (const c of this.#chains) {
-      for (const r of c.rules) {
-        if (options.counters) {
-          const k = countersOf(r);
-          out.push(`[${k.packets}:${k.bytes}] -A ${c.name}${r.spec}`);
-        } else out.push(`-A ${c.name}${r.spec}`);
-      }
-    }
-    out.push('COMMIT', '');
-    return out.join('\n');
-  }
-
-  #chainInfo(c: ChainState): Chain {
-    let references = 0;
-    for (const o of this.#chains) for (const r of o.rules) if (r.jumpsTo === c.name) references++;
-    const info: Chain = { name: c.name, builtin: c.builtin, references, length: c.rules.length };
-    if (c.builtin) {
-      info.policy = c.policy!;
-      info.counters = { ...c.policyCounters! };
-    }
-    return info;
+    checkOptionsObject(options, 'save options');
+    const lines = ruleLines(this.#snap, !!options.counters);
+    const head = this.#snap.chains.map((c) =>
+      c.builtin ? `:${c.name} ${c.policy} [${c.policyCounters!.packets}:${c.policyCounters!.bytes}]` : `:${c.name} - [0:0]`,
+    );
+    return `*${this.name}\n${head.join('\n')}\n${lines}COMMIT\n`;
   }
 
   #need(chain: string): ChainState {
     if (typeof chain !== 'string') throw argumentError(`chain must be a string, got ${typeof chain}`);
-    const c = this.#chains.find((x) => x.name === chain);
+    const c = this.#snap.find(chain);
     if (!c) throw argumentError(`no chain '${chain}' in table ${this.name}`, { table: this.name, chain });
     return c;
   }
@@ -308,55 +232,49 @@ export class Table {
   // ---- rules in --------------------------------------------------------
 
   /**
-   * Turns a rule (iptables words after the chain, or a rule object) into
-   * kernel entries through libxtables. Several when -s/-d list several addresses.
+   * The references of a rule given to `chain`: parsed now (several when -s/-d
+   * list several addresses) or kept as words for later. Checks what the
+   * words alone tell first.
    */
-  #encode(chain: string, rule: RuleSpec): RuleRecord[] {
-    let words: string[];
-    if (typeof rule === 'string') words = splitWords(rule);
-    else if (Array.isArray(rule)) words = checkWordList(rule);
-    else if (rule && typeof rule === 'object') {
-      try {
-        words = checkWordList(ruleWords(rule as RuleInput));
-      } catch (e) {
-        if (e instanceof IptcError) throw e;
-        throw argumentError(`bad rule object for chain ${chain}: ${e instanceof Error ? e.message : String(e)}`, { table: this.name, chain });
-      }
+  #rules(chain: string, rule: RuleSpec, what: string, position?: number): number[] {
+    const { words, counters } = ruleInputWords(rule, this.name, chain);
+    const given = interfacesGiven(words);
+    const problem = interfaceProblem(chain, given.in, given.out);
+    if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: joinWords(words) });
+    const j = jumpWord(words);
+    const target = j ? this.#snap.find(j.name) : undefined;
+    if (target?.builtin) {
+      throw new IptcError(`cannot ${j!.goto ? 'go' : 'jump'} to built-in chain ${j!.name}`, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: joinWords(words) });
     }
-    else throw argumentError(`a rule must be a string, a list of words or a rule object, got ${rule === null ? 'null' : typeof rule}`);
-    let counters: Counters | undefined;
-    const given = !Array.isArray(rule) && typeof rule === 'object' ? (rule as RuleInput).counters : undefined;
-    if (given && (given.packets !== undefined || given.bytes !== undefined)) counters = checkCounters(given);
-    const c = takeCounters(words);
-    if (c) {
-      words = c.words;
-      counters = c.counters;
+    const jump = target ? target.id : -1;
+    const store = this.#snap.store;
+    if (!this.#eager && !maySplit(words)) {
+      return [store.addPending(words, target !== undefined, jump, counters, { what: `${what} (change ${this.#changes + 1})`, chain, position })];
     }
-    const names = new Set(this.#chains.map((x) => x.name));
-    const out = encodeRecords(this.family, this.name, chain, words, names, this.#arena, counters);
-    const problem = interfaceProblem(chain, out.hasIn, out.hasOut);
-    if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: words.join(' ') });
-    return out.records;
+    try {
+      return store.addParsed(words, target !== undefined, jump, counters).refs;
+    } catch (e) {
+      throw withContext(e, `bad rule for chain ${chain}`, { table: this.name, chain, rule: joinWords(words) });
+    }
   }
 
-  /** The spec of a rule given to -C/-D, to compare with the chain's. */
+  /** The specs of a rule given to -C/-D, to compare with the chain's. */
   #specsOf(chain: string, rule: RuleSpec): string[] {
-    const records = this.#encode(chain, rule);
-    describeRecords(this.family, records);
-    return records.map((r) => r.spec!);
-  }
-
-  #fromKernel(): void {
-    if (this.#detached) throw argumentError(`this ${this.name} snapshot was made in memory (from text): there is no kernel table to read it from`, { table: this.name });
-  }
-
-  #committable(): void {
-    this.#mutable();
-    if (this.#detached) {
-      throw argumentError(`this ${this.name} snapshot was made in memory (from text) and cannot be committed; plan() and apply() it onto a snapshot read from the kernel`, {
-        table: this.name,
-      });
+    const { words } = ruleInputWords(rule, this.name, chain);
+    const j = jumpWord(words);
+    const target = j ? this.#snap.find(j.name) : undefined;
+    let refs: number[];
+    try {
+      refs = this.#snap.store.addParsed(words, target !== undefined, target ? target.id : -1, undefined).refs;
+    } catch (e) {
+      throw withContext(e, `bad rule for chain ${chain}`, { table: this.name, chain, rule: joinWords(words) });
     }
+    return specsOf(this.#snap, refs);
+  }
+
+  #find(c: ChainState, spec: string): number {
+    const specs = specsOf(this.#snap, c.refs);
+    return specs.indexOf(spec);
   }
 
   #mutable(): void {
@@ -368,39 +286,19 @@ export class Table {
     }
   }
 
-  #queue(op: NativeOp, info: OpInfo): void {
-    this.#closeRun();
-    this.#ops.push(op);
-    this.#opInfo.push(info);
-  }
-
-  /** Gives the growing run of appends its Buffer: it grows no more. */
-  #closeRun(): void {
-    const run = this.#run;
-    if (run) run.op[2] = Buffer.from(run.bytes, run.start, run.end - run.start);
-    this.#run = null;
-  }
-
-  /** Appends become runs: consecutive appends to one chain are one op over one view of the arena. */
-  #queueAppend(chain: string, r: RuleRecord, position: number): void {
-    const last = this.#ops[this.#ops.length - 1];
-    const run = this.#run;
-    const e = r.entry!;
-    if (run && last === run.op && last[1] === chain && e.buffer === run.bytes && e.byteOffset === run.end) {
-      // Still back to back in one chunk: the run grows; its Buffer is made at commit.
-      run.end += e.length;
-      this.#opInfo[this.#opInfo.length - 1]!.records!.push(r);
-      return;
+  #checkPosition(c: ChainState, position: number, max: number, what: string): void {
+    if (!Number.isInteger(position) || position < 1 || position > max) {
+      throw argumentError(
+        `cannot ${what} at position ${position} in chain ${c.name}: positions are 1-based and ${
+          max === 0 ? 'the chain is empty' : `must be between 1 and ${max}`
+        }`,
+        { table: this.name, chain: c.name, position: typeof position === 'number' ? position : undefined },
+      );
     }
-    const op: NativeOp & { 2: Buffer } = [OpCode.AppendAll, chain, e];
-    this.#queue(op, { chain, position, records: [r] });
-    this.#run = { op, bytes: e.buffer, start: e.byteOffset, end: e.byteOffset + e.length };
   }
 
-  /** The ops to send. */
-  #nativeOps(): NativeOp[] {
-    this.#closeRun();
-    return this.#ops;
+  #isTargetName(name: string): boolean {
+    return ['ACCEPT', 'DROP', 'QUEUE', 'RETURN'].includes(name) || native.targetExists(this.family, name);
   }
 
   // ---- mutations (iptables commands) -----------------------------------
@@ -409,10 +307,28 @@ export class Table {
   append(chain: string, rule: RuleSpec): this {
     this.#mutable();
     const c = this.#need(chain);
-    for (const r of this.#encode(chain, rule)) {
-      c.rules.push(r);
-      this.#queueAppend(chain, r, c.rules.length);
+    this.#snap.append(c, this.#rules(chain, rule, `append to ${chain}`, c.length + 1));
+    this.#changes++;
+    return this;
+  }
+
+  /**
+   * -A with a rule parsed elsewhere (restore input): `count` entries of
+   * `bytes` from `first`, jumping to chain `jump` if given.
+   * @internal
+   */
+  appendParsed(chain: string, bytes: Buffer, offsets: Uint32Array, first: number, count: number, jump: string | undefined, counters?: Counters): this {
+    this.#mutable();
+    const c = this.#need(chain);
+    let id = -1;
+    if (jump !== undefined) {
+      const target = this.#snap.find(jump);
+      if (!target) throw new IptcError(`Couldn't load target \`${jump}': no chain of that name`, { code: 'ERR_IPTC_PARSE', table: this.name, chain });
+      if (target.builtin) throw new IptcError(`cannot jump to built-in chain ${jump}`, { code: 'ERR_IPTC_PARSE', table: this.name, chain });
+      id = target.id;
     }
+    this.#snap.append(c, this.#snap.store.adopt(bytes, offsets, first, count, id, counters));
+    this.#changes++;
     return this;
   }
 
@@ -420,12 +336,11 @@ export class Table {
   insert(chain: string, rule: RuleSpec, position = 1): this {
     this.#mutable();
     const c = this.#need(chain);
-    this.#checkPosition(c, position, c.rules.length + 1, 'insert');
+    this.#checkPosition(c, position, c.length + 1, 'insert');
     // As iptables does for several addresses: each at the same position.
-    for (const r of this.#encode(chain, rule)) {
-      c.rules.splice(position - 1, 0, r);
-      this.#queue([OpCode.Insert, chain, r.entry!, position - 1], { chain, position, records: [r] });
-    }
+    const refs = this.#rules(chain, rule, `insert into ${chain} at ${position}`, position);
+    this.#snap.insert(c, position - 1, [...refs].reverse());
+    this.#changes++;
     return this;
   }
 
@@ -433,13 +348,13 @@ export class Table {
   replace(chain: string, position: number, rule: RuleSpec): this {
     this.#mutable();
     const c = this.#need(chain);
-    this.#checkPosition(c, position, c.rules.length, 'replace');
-    const records = this.#encode(chain, rule);
-    if (records.length !== 1) {
+    this.#checkPosition(c, position, c.length, 'replace');
+    const refs = this.#rules(chain, rule, `replace rule ${position} of ${chain}`, position);
+    if (refs.length !== 1) {
       throw argumentError('a replacement rule must give a single source and destination address', { table: this.name, chain });
     }
-    c.rules[position - 1] = records[0]!;
-    this.#queue([OpCode.Replace, chain, records[0]!.entry!, position - 1], { chain, position, records });
+    this.#snap.replace(c, position - 1, refs[0]!);
+    this.#changes++;
     return this;
   }
 
@@ -448,8 +363,9 @@ export class Table {
     this.#mutable();
     const c = this.#need(chain);
     if (typeof ruleOrPosition === 'number') {
-      this.#checkPosition(c, ruleOrPosition, c.rules.length, 'delete');
-      this.#deleteAt(c, ruleOrPosition);
+      this.#checkPosition(c, ruleOrPosition, c.length, 'delete');
+      this.#snap.remove(c, ruleOrPosition - 1);
+      this.#changes++;
       return this;
     }
     const specs = this.#specsOf(chain, ruleOrPosition);
@@ -459,7 +375,8 @@ export class Table {
         throw argumentError(`no rule in chain ${chain} matches: -A ${chain}${spec}`, { table: this.name, chain, rule: spec.trim() });
       }
     }
-    for (const spec of specs) this.#deleteAt(c, this.#find(c, spec) + 1);
+    for (const spec of specs) this.#snap.remove(c, this.#find(c, spec));
+    this.#changes++;
     return this;
   }
 
@@ -472,11 +389,8 @@ export class Table {
   /** -F: removes every rule of one chain, or of every chain. */
   flush(chain?: string): this {
     this.#mutable();
-    const targets = chain === undefined ? this.#chains : [this.#need(chain)];
-    for (const c of targets) {
-      c.rules = [];
-      this.#queue([OpCode.Flush, c.name], { chain: c.name });
-    }
+    for (const c of chain === undefined ? this.#snap.chains : [this.#need(chain)]) this.#snap.flush(c);
+    this.#changes++;
     return this;
   }
 
@@ -485,38 +399,28 @@ export class Table {
     this.#mutable();
     const bad = badChainName(name);
     if (bad) throw argumentError(bad, { table: this.name, chain: String(name) });
-    if (this.#chains.some((c) => c.name === name)) throw argumentError(`chain '${name}' already exists`, { table: this.name, chain: name });
+    if (this.#snap.find(name)) throw argumentError(`chain '${name}' already exists`, { table: this.name, chain: name });
     if (this.#isTargetName(name)) throw argumentError(`chain name '${name}' may not clash with a target name`, { table: this.name, chain: name });
-    this.#insertChainSorted({ name, builtin: false, rules: [] });
-    this.#queue([OpCode.NewChain, name], { chain: name });
+    this.#snap.createChain(name);
+    this.#changes++;
     return this;
   }
 
   /** -X: deletes an empty, unreferenced user chain; with no name, every user chain. */
   deleteChain(name?: string): this {
     this.#mutable();
-    const targets = name === undefined ? this.#chains.filter((c) => !c.builtin) : [this.#need(name)];
-    const going = new Set(targets.map((c) => c.name));
+    const targets = name === undefined ? this.#snap.chains.filter((c) => !c.builtin) : [this.#need(name)];
+    const going = new Set(targets);
     for (const c of targets) {
       if (c.builtin) throw argumentError(`can't delete built-in chain ${c.name}`, { table: this.name, chain: c.name });
-      if (c.rules.length > 0) {
-        throw argumentError(`chain ${c.name} is not empty (flush it first)`, { table: this.name, chain: c.name });
-      }
-      for (const o of this.#chains) {
-        if (going.has(o.name) && o.rules.length === 0) continue;
-        const at = o.rules.findIndex((r) => r.jumpsTo === c.name);
-        if (at >= 0) {
-          throw argumentError(`chain ${c.name} is still referenced (rule ${at + 1} of ${o.name})`, {
-            table: this.name,
-            chain: c.name,
-          });
-        }
+      if (c.length > 0) throw argumentError(`chain ${c.name} is not empty (flush it first)`, { table: this.name, chain: c.name });
+      const ref = this.#snap.firstReference(c.id, (o) => going.has(o) && o.length === 0);
+      if (ref) {
+        throw argumentError(`chain ${c.name} is still referenced (rule ${ref[1] + 1} of ${ref[0].name})`, { table: this.name, chain: c.name });
       }
     }
-    for (const c of targets) {
-      this.#chains.splice(this.#chains.indexOf(c), 1);
-      this.#queue([OpCode.DeleteChain, c.name], { chain: c.name });
-    }
+    for (const c of targets) this.#snap.deleteChain(c);
+    if (targets.length) this.#changes++;
     return this;
   }
 
@@ -527,52 +431,30 @@ export class Table {
     if (c.builtin) throw argumentError(`can't rename built-in chain ${from}`, { table: this.name, chain: from });
     const bad = badChainName(to);
     if (bad) throw argumentError(bad, { table: this.name, chain: String(to) });
-    if (this.#chains.some((x) => x.name === to)) throw argumentError(`chain '${to}' already exists`, { table: this.name, chain: to });
+    if (this.#snap.find(to)) throw argumentError(`chain '${to}' already exists`, { table: this.name, chain: to });
     if (this.#isTargetName(to)) throw argumentError(`chain name '${to}' may not clash with a target name`, { table: this.name, chain: to });
-    this.#chains.splice(this.#chains.indexOf(c), 1);
-    c.name = to;
-    this.#insertChainSorted(c);
-    for (const o of this.#chains) {
-      for (const r of o.rules) {
-        if (r.jumpsTo !== from) continue;
-        r.jumpsTo = to;
-        if (r.verdict !== undefined) r.verdict = to;
-        delete r.rule;
-        if (r.spec === undefined) continue; // printed later, under the new name
-        const spec = r.spec.replace(/ -([jg]) \S+$/, ` -$1 ${to}`);
-        const rule = renamed(ruleOf(r), to, spec);
-        r.spec = spec;
-        r.rule = rule;
-      }
-    }
-    this.#queue([OpCode.Rename, from, to], { chain: from });
+    this.#snap.renameChain(c, to);
+    this.#changes++;
     return this;
   }
 
   /** -Z: zeroes the counters of every chain, one chain, or one rule (1-based). */
   zero(chain?: string, position?: number): this {
     this.#mutable();
-    const zero = (): Counters => ({ packets: 0n, bytes: 0n });
     if (position !== undefined) {
       if (chain === undefined) throw argumentError('zeroing one rule needs its chain');
       const c = this.#need(chain);
-      this.#checkPosition(c, position, c.rules.length, 'zero');
-      const r = c.rules[position - 1]!;
-      zeroRecord(r);
-      this.#queue([OpCode.ZeroRule, chain, position - 1], { chain, position });
-      return this;
+      this.#checkPosition(c, position, c.length, 'zero');
+      this.#snap.store.zero(c.at(position - 1));
+    } else {
+      for (const c of chain === undefined ? this.#snap.chains : [this.#need(chain)]) this.#snap.zero(c);
     }
-    for (const c of chain === undefined ? this.#chains : [this.#need(chain)]) {
-      for (const r of c.rules) zeroRecord(r);
-      // Likewise a policy whose counters this snapshot set keeps them.
-      if (c.builtin && !c.policySet) c.policyCounters = zero();
-      this.#queue([OpCode.ZeroChain, c.name], { chain: c.name });
-    }
+    this.#changes++;
     return this;
   }
 
   /** -P: sets a built-in chain's policy (ACCEPT or DROP), optionally with its counters. */
-  setPolicy(chain: string, target: 'ACCEPT' | 'DROP', counters?: Partial<Counters>): this {
+  setPolicy(chain: string, target: Policy, counters?: Partial<Counters>): this {
     this.#mutable();
     const c = this.#need(chain);
     if (!c.builtin) throw argumentError(`only built-in chains have a policy; ${chain} is a user chain`, { table: this.name, chain });
@@ -582,34 +464,35 @@ export class Table {
     if (this.name === 'nat' && target === 'DROP') {
       throw argumentError('the nat table is not intended for filtering: DROP is not allowed as a policy there', { table: this.name, chain });
     }
-    c.policy = target;
-    let k: [bigint, bigint] | undefined;
-    if (counters) {
-      const v = checkCounters(counters);
-      k = [v.packets, v.bytes];
-      c.policyCounters = v;
-      c.policySet = true;
-    }
-    this.#queue(k ? [OpCode.Policy, chain, target, k] : [OpCode.Policy, chain, target], { chain });
+    this.#snap.setPolicy(c, target, counters ? checkCounters(counters) : undefined);
+    this.#changes++;
     return this;
   }
 
   // ---- commit ----------------------------------------------------------
 
+  #commitRequest(timeout: number) {
+    if (this.#detached) {
+      throw argumentError(`this ${this.name} snapshot was made in memory (from text) and cannot be committed; plan() and apply() it onto a snapshot read from the kernel`, {
+        table: this.name,
+      });
+    }
+    return { family: this.family, table: this.name, snapshot: this.#snap, base: this.#base, lockPath: this.#lockHeld ? '' : lockPath(), lockTimeoutMs: timeout };
+  }
+
   /**
    * Writes the whole table in one atomic kernel replace, holding the xtables
-   * lock. Fails with ERR_IPTC_CONFLICT, committing nothing, when the table
-   * changed in the kernel since this snapshot was read. After a commit the
-   * snapshot is spent: open the table again (or reload()) to change it further.
+   * lock; rules not parsed yet are parsed first, off the event loop. Fails
+   * with ERR_IPTC_CONFLICT, committing nothing, when the table changed in the
+   * kernel since this snapshot was read. After a commit the snapshot is
+   * spent: open the table again (or reload()) to change it further.
    */
   async commit(options: CommitOptions = {}): Promise<void> {
     checkOptionsObject(options, 'commit options');
-    this.#committable();
-    const timeout = checkTimeout(options.lockTimeout);
+    this.#mutable();
+    const req = this.#commitRequest(checkTimeout(options.lockTimeout));
     try {
-      await withNetnsFd(this.#netns, (fd) =>
-        native.commitTable(this.family, this.name, fd, this.#digest, this.#nativeOps(), this.#lockHeld ? '' : lockPath(), timeout, true),
-      );
+      await withNetnsFd(this.#netns, (netnsFd) => this.#backend.commit({ ...req, netnsFd }, true));
     } catch (e) {
       throw await this.#explain(e);
     }
@@ -618,12 +501,10 @@ export class Table {
 
   commitSync(options: CommitOptions = {}): void {
     checkOptionsObject(options, 'commit options');
-    this.#committable();
-    const timeout = checkTimeout(options.lockTimeout);
+    this.#mutable();
+    const req = this.#commitRequest(checkTimeout(options.lockTimeout));
     try {
-      withNetnsFd(this.#netns, (fd) =>
-        native.commitTable(this.family, this.name, fd, this.#digest, this.#nativeOps(), this.#lockHeld ? '' : lockPath(), timeout, false),
-      );
+      withNetnsFd(this.#netns, (netnsFd) => this.#backend.commit({ ...req, netnsFd }, false));
     } catch (e) {
       throw this.#explainSync(e);
     }
@@ -632,54 +513,54 @@ export class Table {
 
   /**
    * Checks the pending table with the kernel without touching the live one:
-   * commits a copy into a fresh scratch network namespace and reports every
+   * commits copies into a fresh scratch network namespace and reports every
    * rule the kernel refuses (chain, position, rule, the kernel's errno).
    * Needs CAP_SYS_ADMIN (for the namespace).
    */
   async validate(): Promise<Validation> {
-    describeRecords(this.family, this.#chains.flatMap((c) => c.rules));
-    return validateChains(this.family, this.name, this.#chains);
+    return validateSnapshot(this.family, this.name, this.#snap);
   }
 
   /** Reads the table again into this object, dropping uncommitted changes. */
   async reload(): Promise<this> {
     this.#fromKernel();
-    const t = await withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, true, false));
-    this.#reset(present(t, this.name, this.family, 'empty'));
+    const r = await withNetnsFd(this.#netns, (fd) => this.#backend.read(this.family, this.name, fd, false, true));
+    this.#reset(present(r, this.name, this.family, 'empty'));
     return this;
   }
 
   reloadSync(): this {
     this.#fromKernel();
-    this.#reset(present(withNetnsFd(this.#netns, (fd) => native.readTable(this.family, this.name, fd, false, false)), this.name, this.family, 'empty'));
+    this.#reset(present(withNetnsFd(this.#netns, (fd) => this.#backend.read(this.family, this.name, fd, false, false)), this.name, this.family, 'empty'));
     return this;
   }
 
-  #reset(t: NativeTable): void {
-    this.#digest = t.digest;
-    this.#ops = [];
-    this.#run = null;
-    this.#opInfo = [];
+  #fromKernel(): void {
+    if (this.#detached) throw argumentError(`this ${this.name} snapshot was made in memory (from text): there is no kernel table to read it from`, { table: this.name });
+  }
+
+  #reset([snap, base]: [Snapshot, Base]): void {
+    this.#snap = snap;
+    this.#base = base;
+    this.#changes = 0;
     this.#spent = false;
-    this.#load(t);
   }
 
   #explainSync(e: unknown): unknown {
     if (!(e instanceof IptcError)) return e;
     e.table = this.name;
+    if (e.code === 'ERR_IPTC_PARSE' && e.index !== undefined) return this.#snap.store.explainPending(e);
     if (e.index !== undefined) {
-      const info = this.#opInfo[e.index];
+      // A rule of the plan (every chain's rules in order).
+      let k = e.index;
       delete e.index;
-      if (info) {
-        // In a run of appends, the native side says which rule of the run.
-        const r = info.records?.[e.item ?? 0];
-        const position = info.position !== undefined ? info.position + (e.item ?? 0) : undefined;
-        delete e.item;
-        if (r) describeRecords(this.family, [r]);
-        return withContext(e, describeOp(info.chain, position, r?.spec), { chain: info.chain, position, rule: r?.spec?.trim() });
+      for (const c of this.#snap.chains) {
+        if (k < c.length) return withContext(e, `rule ${k + 1} of chain ${c.name}`, { chain: c.name, position: k + 1 });
+        k -= c.length;
       }
+      return e;
     }
-    if (e.syscall?.endsWith('_commit')) {
+    if (e.syscall === 'setsockopt' && !e.code.startsWith('ERR_IPTC_')) {
       e.code = 'ERR_IPTC_COMMIT';
       e.message = `the kernel refused the new ${this.name} table (${e.message}); nothing was changed`;
     }
@@ -704,105 +585,19 @@ export class Table {
     }
     return out;
   }
-
-  // ---- helpers ---------------------------------------------------------
-
-  #checkPosition(c: ChainState, position: number, max: number, what: string): void {
-    if (!Number.isInteger(position) || position < 1 || position > max) {
-      throw argumentError(
-        `cannot ${what} at position ${position} in chain ${c.name}: positions are 1-based and ${
-          max === 0 ? 'the chain is empty' : `must be between 1 and ${max}`
-        }`,
-        { table: this.name, chain: c.name, position: typeof position === 'number' ? position : undefined },
-      );
-    }
-  }
-
-  #find(c: ChainState, spec: string): number {
-    describeRecords(this.family, c.rules);
-    return c.rules.findIndex((r) => r.spec === spec);
-  }
-
-  #deleteAt(c: ChainState, position: number): void {
-    const [r] = c.rules.splice(position - 1, 1);
-    this.#queue([OpCode.Delete, c.name, position - 1], { chain: c.name, position, records: [r!] });
-  }
-
-  #insertChainSorted(c: ChainState): void {
-    // libiptc keeps user chains in name order; mirror it so save() matches the kernel after commit.
-    const at = this.#chains.findIndex((x) => !x.builtin && x.name > c.name);
-    if (at < 0) this.#chains.push(c);
-    else this.#chains.splice(at, 0, c);
-  }
-
-  #isTargetName(name: string): boolean {
-    if (['ACCEPT', 'DROP', 'QUEUE', 'RETURN'].includes(name)) return true;
-    try {
-      native.encodeRule(this.family, this.name, ['-j', name], false);
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }
 
-function describeOp(chain: string, position: number | undefined, spec: string | undefined): string {
-  const where = position !== undefined ? `rule ${position} of chain ${chain}` : `chain ${chain}`;
-  return spec ? `${where} (-A ${chain}${spec})` : where;
-}
-
-function renamed(rule: DecodedRule, to: string, spec: string): DecodedRule {
-  const copy = { ...rule, target: rule.target ? { ...rule.target, name: to } : null };
-  Object.defineProperty(copy, SPEC, { value: spec, enumerable: false });
-  return copy as DecodedRule;
-}
-
-/** Takes `-c PKTS BYTES` (or `--set-counters`, or `-c PKTS,BYTES`) out of rule words, as iptables reads it. */
-function takeCounters(words: string[]): { words: string[]; counters: Counters } | undefined {
-  const i = words.findIndex((w) => w === '-c' || w === '--set-counters');
-  if (i < 0) return undefined;
-  let p = words[i + 1];
-  let b: string | undefined;
-  let n = 2;
-  if (p?.includes(',')) [p, b] = p.split(',', 2);
-  else {
-    b = words[i + 2];
-    n = 3;
+function chainInfo(c: ChainState, refs: Map<number, number>): Chain {
+  const info: Chain = { name: c.name, builtin: c.builtin, references: refs.get(c.id) ?? 0, length: c.length };
+  if (c.builtin) {
+    info.policy = c.policy!;
+    info.counters = { ...c.policyCounters! };
   }
-  if (p === undefined || b === undefined || !/^[0-9]+$/.test(p) || !/^[0-9]+$/.test(b) || BigInt(p) >= 2n ** 64n || BigInt(b) >= 2n ** 64n) {
-    throw new IptcError('-c needs packet and byte counters (-c PACKETS BYTES)', { code: 'ERR_IPTC_PARSE' });
-  }
-  return { words: [...words.slice(0, i), ...words.slice(i + n)], counters: { packets: BigInt(p), bytes: BigInt(b) } };
+  return info;
 }
 
-/**
- * -Z on one rule, as libiptc does it: counters read from the kernel restart
- * at zero; a rule added in this snapshot keeps the counters it was given
- * (-c, or a rule object's counters), since libiptc commits those as set.
- */
-function zeroRecord(r: RuleRecord): void {
-  if (r.entry) return;
-  r.counters = { packets: 0n, bytes: 0n };
-  if (r.rule) r.rule.counters = { packets: 0n, bytes: 0n };
-}
-
-function checkCounters(c: Partial<Counters>): Counters {
-  if (c === null || typeof c !== 'object') throw argumentError(`counters must be { packets, bytes }, got ${c === null ? 'null' : typeof c}`);
-  const v = (x: unknown, what: string): bigint => {
-    let n: bigint;
-    try {
-      n = BigInt(x as bigint);
-    } catch {
-      throw argumentError(`rule counters: ${what} must be a whole number, got ${String(x)}`);
-    }
-    if (n < 0n || n >= 2n ** 64n) throw argumentError(`rule counters: ${what} out of range: ${n}`);
-    return n;
-  };
-  return { packets: v(c.packets ?? 0, 'packets'), bytes: v(c.bytes ?? 0, 'bytes') };
-}
-
-function present(t: NativeTable | NativeAbsent, name: string, family: FamilyName, ifMissing: string): NativeTable {
-  if (!('absent' in t)) return t;
+function present(r: { snapshot: Snapshot; base: Base } | null, name: string, family: FamilyName, ifMissing: string): [Snapshot, Base] {
+  if (r) return [r.snapshot, r.base];
   if (ifMissing === 'error') {
     throw new IptcError(`there is no ${family === 'ipv4' ? 'iptables' : 'ip6tables'} table '${name}' in this namespace (yet)`, {
       code: 'ERR_IPTC_ABSENT',
@@ -810,7 +605,10 @@ function present(t: NativeTable | NativeAbsent, name: string, family: FamilyName
       table: name,
     });
   }
-  return pristine(name, family);
+  if (!BUILTINS[name]) {
+    throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
+  }
+  return [Snapshot.pristine(family, name), { kind: 'absent' }];
 }
 
 function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create' } {
@@ -824,33 +622,3 @@ function checkOptions(name: string, options: TableOptions): { family: FamilyName
   if (!['empty', 'error', 'create'].includes(ifMissing)) throw argumentError(`ifMissing must be 'empty', 'error' or 'create', got ${show(ifMissing)}`);
   return { family, netns: options.netns, ifMissing };
 }
-
-/**
- * The xtables lock for update(), waited for on timers, not in a pool thread:
- * a thread blocked on the lock could starve the very read and commit the
- * holder needs to finish (libuv has four).
- */
-async function acquireLock(timeoutMs: number): Promise<number> {
-  const path = lockPath();
-  const deadline = Date.now() + (timeoutMs < 0 ? 0 : timeoutMs);
-  for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
-    const fd = native.lockTry(path);
-    if (fd >= 0) return fd;
-    if (timeoutMs >= 0 && Date.now() >= deadline) {
-      throw new IptcError(`another process holds the xtables lock ${path} (waited ${timeoutMs} ms; raise lockTimeout to wait longer)`, {
-        code: 'ERR_IPTC_LOCK_TIMEOUT',
-        errno: 11,
-        syscall: 'flock',
-      });
-    }
-    await new Promise((r) => setTimeout(r, pause));
-  }
-}
-
-function checkTimeout(t: number | undefined): number {
-  if (t === undefined) return DEFAULT_LOCK_TIMEOUT;
-  if (typeof t !== 'number') throw argumentError(`lockTimeout must be a number of ms, got ${typeof t}`);
-  if (!Number.isInteger(t) || t < -1 || t > 2 ** 31 - 1) throw argumentError(`lockTimeout must be an integer number of ms (-1 for forever), got ${t}`);
-  return t;
-}
-

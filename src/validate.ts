@@ -8,16 +8,10 @@
  * table is never touched.
  */
 import { IptcError } from './errors.js';
-import { native, OpCode, type FamilyName, type NativeOp, type NativeTable } from './native.js';
+import { native, type FamilyName, type NativePlan } from './native.js';
 import { Netns } from './netns.js';
-import { splitWords } from './words.js';
-
-export interface ChainShape {
-  name: string;
-  builtin: boolean;
-  policy?: string;
-  rules: { spec?: string }[];
-}
+import { specsOf } from './printing.js';
+import type { Snapshot } from './snapshot.js';
 
 export interface Problem {
   chain: string;
@@ -38,82 +32,77 @@ export interface Validation {
   problems: Problem[];
 }
 
-interface Candidate {
-  op: NativeOp;
-  chain: string;
-  position: number;
-  spec: string;
+/** The plan with only the rules `keep` lists (indexes into plan order), chain counts to match. */
+function subPlan(plan: NativePlan, chainOf: Int32Array, keep: readonly number[]): NativePlan {
+  const rules = new Uint32Array(4 * keep.length);
+  const jumps = new Int32Array(keep.length);
+  const counts = new Array<number>(plan.chains.length).fill(0);
+  keep.forEach((i, k) => {
+    rules.set(plan.rules.subarray(4 * i, 4 * i + 4), 4 * k);
+    jumps[k] = plan.jumps[i]!;
+    counts[chainOf[i]!]++;
+  });
+  const chains = plan.chains.map((c, i) => [c[0], c[1], c[2], c[3], c[4], c[5], c[6], counts[i]!] as typeof c);
+  return { pools: plan.pools, chains, rules, jumps };
 }
 
-/** Every rule of `chains` the kernel refuses. Throws only when no scratch namespace can be had. */
-export async function validateChains(family: FamilyName, table: string, chains: ChainShape[]): Promise<Validation> {
+/** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. */
+export async function validateSnapshot(family: FamilyName, table: string, snap: Snapshot): Promise<Validation> {
+  snap.store.parsePending();
+  const plan = snap.plan();
+  const chains = snap.chains;
+  const n = plan.jumps.length;
+  const chainOf = new Int32Array(n);
+  const position = new Int32Array(n);
+  let i = 0;
+  chains.forEach((c, ci) => {
+    for (let k = 0; k < c.length; k++, i++) {
+      chainOf[i] = ci;
+      position[i] = k + 1;
+    }
+  });
   const ns = Netns.create();
   try {
-    return await check(family, table, chains, ns);
+    // Commits the chains and the rules listed there; the kernel's error, or null.
+    // (The namespace is ours alone: no xtables lock, no check of what was there.)
+    const attempt = async (keep: readonly number[]): Promise<IptcError | null> => {
+      try {
+        await native.commitTable(family, table, ns.fd, subPlan(plan, chainOf, keep), {}, '', 0, true);
+        return null;
+      } catch (e) {
+        if (!(e instanceof IptcError)) throw e;
+        return e;
+      }
+    };
+    const problems: Problem[] = [];
+    const headError = await attempt([]);
+    if (headError) {
+      return { table, family, ok: false, problems: [{ chain: '', position: 0, rule: '', code: headError.code, errno: headError.errno, reason: `the chains or policies alone are refused: ${headError.message}` }] };
+    }
+    let rules = Array.from({ length: n }, (_, k) => k);
+    for (;;) {
+      const all = await attempt(rules);
+      if (!all) break;
+      // Bisect: a prefix of lo rules commits, one of hi does not.
+      let lo = 0;
+      let hi = rules.length;
+      let err = all;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        const e = await attempt(rules.slice(0, mid));
+        if (e) {
+          hi = mid;
+          err = e;
+        } else lo = mid;
+      }
+      const bad = rules[hi - 1]!;
+      const c = chains[chainOf[bad]!]!;
+      const spec = specsOf(snap, [c.at(position[bad]! - 1)])[0]!;
+      problems.push({ chain: c.name, position: position[bad]!, rule: spec.trim(), code: err.code, errno: err.errno, reason: err.message });
+      rules = rules.filter((r) => r !== bad);
+    }
+    return { table, family, ok: problems.length === 0, problems };
   } finally {
     ns.close();
   }
-}
-
-async function check(family: FamilyName, table: string, chains: ChainShape[], ns: Netns): Promise<Validation> {
-  const names = new Set(chains.map((c) => c.name));
-  const head: NativeOp[] = [];
-  for (const c of chains) {
-    if (!c.builtin) head.push([OpCode.NewChain, c.name]);
-    else if (c.policy) head.push([OpCode.Policy, c.name, c.policy]);
-  }
-  let rules: Candidate[] = [];
-  for (const c of chains) {
-    c.rules.forEach((r, i) => {
-      const spec = r.spec!;
-      const jump = / -[jg] (\S+)$/.exec(spec)?.[1];
-      const encoded = native.encodeRule(family, table, splitWords(spec, false), jump !== undefined && names.has(jump));
-      rules.push({ op: [OpCode.AppendAll, c.name, encoded.entries], chain: c.name, position: i + 1, spec });
-    });
-  }
-  // Commits head + the first k rules there; the kernel's error, or null.
-  const attempt = async (k: number): Promise<IptcError | null> => {
-    await native.readTable(family, table, ns.fd, true, true); // make the table there
-    let refused: IptcError | null = null;
-    try {
-      // The namespace is ours alone: no xtables lock needed (/dev/null stands in).
-      await native.commitTable(family, table, ns.fd, '', [...head, ...rules.slice(0, k).map((r) => r.op)], '/dev/null', 0, true);
-    } catch (e) {
-      if (!(e instanceof IptcError)) throw e;
-      refused = e;
-    }
-    // Back to the kernel's default table for the next try.
-    const t = (await native.readTable(family, table, ns.fd, true, true)) as NativeTable;
-    const undo: NativeOp[] = [];
-    for (const c of t.chains) undo.push([OpCode.Flush, c.name]);
-    for (const c of t.chains) if (!c.builtin) undo.push([OpCode.DeleteChain, c.name]);
-    for (const c of t.chains) if (c.builtin && c.policy !== 'ACCEPT') undo.push([OpCode.Policy, c.name, 'ACCEPT']);
-    await native.commitTable(family, table, ns.fd, '', undo, '/dev/null', 0, true);
-    return refused;
-  };
-  const problems: Problem[] = [];
-  const headError = await attempt(0);
-  if (headError) {
-    return { table, family, ok: false, problems: [{ chain: '', position: 0, rule: '', code: headError.code, errno: headError.errno, reason: `the chains or policies alone are refused: ${headError.message}` }] };
-  }
-  for (;;) {
-    const all = await attempt(rules.length);
-    if (!all) break;
-    // Bisect: a prefix of lo rules commits, one of hi does not.
-    let lo = 0;
-    let hi = rules.length;
-    let err = all;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      const e = await attempt(mid);
-      if (e) {
-        hi = mid;
-        err = e;
-      } else lo = mid;
-    }
-    const bad = rules[hi - 1]!;
-    problems.push({ chain: bad.chain, position: bad.position, rule: bad.spec.trim(), code: err.code, errno: err.errno, reason: err.message });
-    rules = rules.filter((r) => r !== bad);
-  }
-  return { table, family, ok: problems.length === 0, problems };
 }

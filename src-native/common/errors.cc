@@ -18,6 +18,7 @@ Napi::Error MakeError(Napi::Env env, const Failure& f) {
     if (!f.syscall.empty()) props.Set("syscall", f.syscall);
     if (f.index >= 0) props.Set("index", Napi::Number::New(env, f.index));
     if (f.item >= 0) props.Set("item", Napi::Number::New(env, f.item));
+    if (f.line >= 0) props.Set("line", Napi::Number::New(env, f.line));
     Napi::Value err = data->errorClass.New({Napi::String::New(env, f.message), props});
     return Napi::Error(env, err);
   }

@@ -14,6 +14,7 @@ struct Failure {
   std::string message;  // what a person reads
   int index = -1;       // which item of a batch failed, where that applies
   int item = -1;        // and which part of that item
+  int line = -1;        // the line of restore input, where one is to blame
 
   bool failed() const { return !code.empty(); }
   void set(std::string c, std::string msg, int e = 0, std::string sys = "") {

@@ -1,4 +1,4 @@
-#include "counters.h"
+#include "legacy/counters.h"
 
 #include <errno.h>
 #include <string.h>
@@ -7,16 +7,15 @@
 
 #include <memory>
 
-#include "netns.h"
-#include "rules_out.h"
-#include "table_open.h"
-#include "worker.h"
+#include "common/netns.h"
+#include "common/worker.h"
+#include "legacy/blob.h"
+#include "legacy/kernel.h"
 
 namespace iptc {
 
 namespace {
 
-const char* kHooks[5] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
 
 // ipt_getinfo and ip6t_getinfo, ipt_get_entries and ip6t_get_entries have the
 // same layout; only the socket level differs.
@@ -36,13 +35,11 @@ struct GetEntriesHead {
 constexpr size_t kHead = offsetof(ipt_get_entries, entrytable);
 static_assert(kHead == offsetof(ip6t_get_entries, entrytable), "ipv4 and ipv6 heads differ");
 
-int Level(const Family& f) { return f.nfproto == NFPROTO_IPV4 ? IPPROTO_IP : IPPROTO_IPV6; }
+int Level(const Family& f) { return f.level; }
 
-const xt_entry_target* TargetOf(const Family& f, const char* e) {
-  return reinterpret_cast<const xt_entry_target*>(e + f.targetOffset(e));
-}
+const xt_entry_target* TargetOf(const Family& f, const char* e) { return f.target(e); }
 
-bool IsError(const xt_entry_target* t) { return strcmp(t->u.user.name, XT_ERROR_TARGET) == 0; }
+bool IsError(const xt_entry_target* t) { return IsErrorTarget(t); }
 
 class PollJob : public Job {
  public:
@@ -129,7 +126,7 @@ bool CounterReader::Fetch(std::vector<char>& buf, Failure& failure) {
     socklen_t len = sizeof(info);
     if (getsockopt(fd_, Level(*fam_), IPT_SO_GET_INFO, &info, &len) != 0) {
       int e = errno;
-      failure.fromErrno(e, "getsockopt", "cannot read the counters of table '" + table_ + "': " + fam_->strerror(e) +
+      failure.fromErrno(e, "getsockopt", "cannot read the counters of table '" + table_ + "': " + strerror(e) +
                                              (e == EPERM ? " (needs CAP_NET_ADMIN)" : ""));
       return false;
     }
@@ -141,7 +138,7 @@ bool CounterReader::Fetch(std::vector<char>& buf, Failure& failure) {
     if (getsockopt(fd_, Level(*fam_), IPT_SO_GET_ENTRIES, buf.data(), &len) != 0) {
       if (errno == EAGAIN) continue;  // the table changed between the two calls
       int e = errno;
-      failure.fromErrno(e, "getsockopt", "cannot read the counters of table '" + table_ + "': " + fam_->strerror(e));
+      failure.fromErrno(e, "getsockopt", "cannot read the counters of table '" + table_ + "': " + strerror(e));
       return false;
     }
     buf.resize(kHead + info.size);
@@ -196,7 +193,7 @@ void CounterReader::BuildLayout(const std::vector<char>& buf) {
     bool started = false;
     for (int h = 0; h < 5; h++) {
       if ((validHooks_ & (1u << h)) && hookEntry_[h] == rel) {
-        l.chains.push_back({kHooks[h], true, slot, 0, -1});
+        l.chains.push_back({kHookNames[h], true, slot, 0, -1});
         started = true;
       }
     }

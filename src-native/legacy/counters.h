@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "errors.h"
-#include "family.h"
+#include "common/errors.h"
+#include "xt/family.h"
 
 namespace iptc {
 

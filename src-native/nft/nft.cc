@@ -1,4 +1,4 @@
-#include "nft.h"
+#include "nft/nft.h"
 
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "netns.h"
-#include "worker.h"
+#include "common/netns.h"
+#include "common/worker.h"
 
 namespace iptc {
 

@@ -1,8 +1,9 @@
 /*
- * The C side of libxtables: init, the error trap, output capture, and the
- * rule parser and printer. Written in C on purpose: libxtables reports bad
- * input by calling exit_err, which we turn into a longjmp back to the entry
- * point, and no C++ object with a destructor may live across that jump.
+ * The C side of libxtables (xt_core.c: init, the error trap, output
+ * capture; xt_parse.c: the rule parser; xt_print.c: the printer). Written in
+ * C on purpose: libxtables reports bad input by calling exit_err, which we
+ * turn into a longjmp back to the entry point, and no C++ object with a
+ * destructor may live across that jump.
  *
  * Every function here must be called with the process-wide lock held
  * (see xtables.h) — libxtables is one global state machine.
@@ -24,6 +25,10 @@ int xtg_init(char *err, size_t errlen);
 
 /* Select the family (NFPROTO_IPV4 / NFPROTO_IPV6) for the next calls. */
 void xtg_set_family(int nfproto);
+
+/* Whether libxtables has a target of this name for the family (an
+ * extension such as LOG or MARK, whatever options it would need). */
+int xtg_target_exists(int nfproto, const char *name);
 
 /*
  * Parse one rule specification (the part of an iptables command after the
@@ -54,20 +59,25 @@ void xtg_free_parsed(struct xtg_parsed *p);
  * The printer. Between xtg_describe_begin and xtg_describe_end, extension
  * output goes to one memory buffer; each xtg_describe_entry appends the
  * entry's matches as  name \0 save-text \0  and its target the same way.
- * `target_name` is what libiptc says the verdict is (ACCEPT, a chain name),
- * NULL for an extension target. xtg_describe_end hands the buffer over
- * (free it with xtg_buf_free). describe_entry returns the number of matches,
- * or -1 with err set.
+ * `standard_name` is given when the target is the standard one: the verdict
+ * or chain name to print ("" when the rule has no target); NULL for an
+ * extension target. Identical matches and targets are printed once per
+ * batch. xtg_describe_end hands the buffer over (free it with
+ * xtg_buf_free). describe_entry returns the number of matches, or -1 with
+ * err set.
  */
 struct xtg_buf {
   char *data;
   size_t len, cap;
 };
 int xtg_describe_begin(char *err, size_t errlen);
-int xtg_describe_entry(int nfproto, const void *entry, const char *target_name,
-                       int *target_is_extension, char *err, size_t errlen);
+int xtg_describe_entry(int nfproto, const void *entry, const char *standard_name, char *err, size_t errlen);
 void xtg_describe_end(struct xtg_buf *out);
 void xtg_buf_free(struct xtg_buf *b);
+
+/* The name iptables-save gives a protocol number (its own list first, then
+ * /etc/protocols), or NULL: then it prints the number. */
+const char *xtg_proto_name(unsigned int proto);
 
 #ifdef __cplusplus
 }

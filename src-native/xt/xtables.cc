@@ -1,6 +1,6 @@
-#include "xtables.h"
+#include "xt/xtables.h"
 
-#include "xt_glue.h"
+#include "xt/xt_glue.h"
 
 namespace iptc {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <mutex>
 
-#include "errors.h"
+#include "common/errors.h"
 
 namespace iptc {
 

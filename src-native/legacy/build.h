@@ -1,0 +1,40 @@
+// Builds the table SET_REPLACE takes, byte for byte as libiptc's commit
+// builds it, from a list of chains and rules: built-in chains in hook order,
+// then user chains; each user chain opens with an ERROR entry naming it and
+// ends with a RETURN; each built-in chain ends with its policy; a last ERROR
+// entry closes the table. Standard targets are normalised as libiptc does
+// (name zeroed, revision 0) and their verdicts resolved: jumps to the first
+// entry after the target chain's head, no target to the next entry.
+//
+// Counters follow libiptc's counter map: the kernel zeroes a new table, and
+// SET_ADD_COUNTERS then adds, per entry, the old table's counters as of the
+// swap (kept), those minus the ones read (zeroed since the read), the ones
+// given (new or set), or nothing.
+#pragma once
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+#include "xt/family.h"
+#include "legacy/kernel.h"
+#include "xt/plan.h"
+
+namespace iptc {
+
+struct CounterSource {
+  uint8_t mode = kCountersZero;
+  uint32_t oldIndex = 0;
+  xt_counters counters{};
+};
+
+// On a plan libiptc would refuse fails with ERR_IPTC_ARGUMENT; `failure.index`
+// then names the rule (its position in plan.rules) where one is to blame.
+bool BuildTable(const Family& fam, const Plan& plan, NewTable& out, std::vector<CounterSource>& counterMap,
+                Failure& failure);
+
+// The counters to add once the table is swapped in.
+std::vector<xt_counters> MapCounters(const std::vector<CounterSource>& counterMap, const std::vector<xt_counters>& old);
+
+}  // namespace iptc

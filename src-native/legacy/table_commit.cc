@@ -1,0 +1,134 @@
+#include "legacy/table_commit.h"
+
+#include <errno.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/netns.h"
+#include "common/worker.h"
+#include "common/xtlock.h"
+#include "legacy/blob.h"
+#include "legacy/build.h"
+#include "legacy/kernel.h"
+#include "xt/parse.h"
+#include "xt/plan.h"
+
+namespace iptc {
+
+namespace {
+
+class CommitJob : public Job {
+ public:
+  const Family* fam = nullptr;
+  std::string table, lockPath;
+  std::unique_ptr<NetnsHold> netns;
+  int lockTimeout = 0;
+  Plan plan;
+  const char* base = nullptr;
+  size_t baseSize = 0;
+  bool expectAbsent = false;
+  std::vector<Napi::Reference<Napi::Value>> keep;
+
+  void Run() override {
+    // Parsing needs no namespace and no lock: done first, off the JS thread.
+    if (plan.pendingPool >= 0) {
+      if (!ParseBatch(*fam, table, plan.pending, plan.parsed, failure)) return;
+      for (size_t i = 0; i < plan.parsed.perRule.size(); i++) {
+        if (plan.parsed.perRule[i] != 1) {
+          failure.set("ERR_IPTC_ARGUMENT", "a pending rule made several entries");
+          failure.index = static_cast<int>(i);
+          return;
+        }
+      }
+    }
+    RunInNetns(*netns, failure, [&] { Commit(); });
+  }
+
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  void Conflict(const std::string& why) {
+    failure.set("ERR_IPTC_CONFLICT",
+                "table '" + table + "' " + why + "; nothing was committed (re-read and re-apply, e.g. with Table.update)",
+                EAGAIN);
+  }
+
+  void Commit() {
+    XtablesLock lock(lockPath, lockTimeout, failure);
+    if (!lock.held()) return;
+    if (expectAbsent && TableExists(*fam, table) < 0) {
+      failure.set("ERR_IPTC_NO_LEGACY", NoLegacyMessage(*fam), ENOPROTOOPT);
+      return;
+    }
+    bool fromKernel = false;
+    for (const PlanChain& c : plan.chains) fromKernel = fromKernel || c.oldFoot == -2;
+    KernelTable k(*fam, table);
+    TableInfo info;
+    std::vector<char> current;
+    if (base || expectAbsent || fromKernel) {
+      // The table as it is now, under the lock: the snapshot's base must still be it.
+      if (!k.Read(info, current, failure)) return;
+      if (base && !SameTable(*fam, base, baseSize, current.data(), current.size())) {
+        Conflict("changed in the kernel since this snapshot was read");
+        return;
+      }
+      TableIndex now;
+      if ((expectAbsent || fromKernel) && !IndexTable(*fam, info, current.data(), current.size(), now, failure)) return;
+      if (expectAbsent && !IsPristine(now)) {
+        Conflict("was made and changed in the kernel since this snapshot found it absent");
+        return;
+      }
+      // The kernel's policy, for a built-in chain the snapshot did not set
+      // (a restore that does not list it), with its counters kept.
+      for (PlanChain& c : plan.chains) {
+        if (c.oldFoot != -2) continue;
+        c.oldFoot = -1;
+        for (const ChainIndex& n : now.chains) {
+          if (n.hook != c.hook || c.hook < 0) continue;
+          c.policy = n.policy;
+          if (c.policyMode != kCountersKept) continue;
+          c.policyCounters = n.policyCounters;
+          c.oldFoot = n.footIndex;
+        }
+      }
+    } else if (!k.Info(info, failure)) {
+      return;
+    }
+    NewTable next;
+    std::vector<CounterSource> map;
+    if (!BuildTable(*fam, plan, next, map, failure)) return;
+    std::vector<xt_counters> old;
+    if (!k.Replace(info, next, old, failure)) {
+      if (failure.errnum == EAGAIN) Conflict("changed in the kernel while it was being committed");
+      return;
+    }
+    k.AddCounters(MapCounters(map, old), failure);
+  }
+};
+
+}  // namespace
+
+Napi::Value CommitTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<CommitJob>();
+  job->fam = &FamilyFor(info[0].As<Napi::String>());
+  job->table = info[1].As<Napi::String>();
+  job->netns = std::make_unique<NetnsHold>(info[2].As<Napi::Number>().Int32Value());
+  ReadPlan(env, info[3].As<Napi::Object>(), job->plan, job->keep);
+  Napi::Object expect = info[4].As<Napi::Object>();
+  Napi::Value base = expect.Get("base");
+  if (base.IsBuffer()) {
+    auto b = base.As<Napi::Buffer<char>>();
+    job->base = b.Data();
+    job->baseSize = b.Length();
+    job->keep.push_back(Napi::Persistent(base));
+  }
+  job->expectAbsent = expect.Get("absent").ToBoolean();
+  job->lockPath = info[5].As<Napi::String>();
+  job->lockTimeout = info[6].As<Napi::Number>().Int32Value();
+  return RunJob(env, std::move(job), info[7].ToBoolean());
+}
+
+}  // namespace iptc

@@ -1,0 +1,140 @@
+#include "legacy/table_read.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/netns.h"
+#include "common/worker.h"
+#include "legacy/blob.h"
+#include "legacy/kernel.h"
+
+namespace iptc {
+
+namespace {
+
+template <typename T>
+Napi::TypedArrayOf<T> TypedArrayFrom(Napi::Env env, const std::vector<T>& v) {
+  auto a = Napi::TypedArrayOf<T>::New(env, v.size());
+  if (!v.empty()) memcpy(a.Data(), v.data(), v.size() * sizeof(T));
+  return a;
+}
+
+class ReadJob : public Job {
+ public:
+  ReadJob(const Family& fam, std::string table, int netns, bool create)
+      : fam_(fam), table_(std::move(table)), netns_(netns), create_(create) {}
+
+  void Run() override {
+    RunInNetns(netns_, failure, [&] {
+      if (!create_) {
+        int exists = TableExists(fam_, table_);
+        if (exists < 0) {
+          failure.set("ERR_IPTC_NO_LEGACY", NoLegacyMessage(fam_), ENOPROTOOPT);
+          return;
+        }
+        if (exists == 0) {
+          absent_ = true;
+          return;
+        }
+      }
+      KernelTable k(fam_, table_);
+      TableInfo info;
+      if (!k.Read(info, *entries_, failure)) return;
+      IndexTable(fam_, info, entries_->data(), entries_->size(), index_, failure);
+    });
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    if (absent_) {
+      o.Set("absent", true);
+      return o;
+    }
+    // The bytes cross without a copy: the Buffer owns the vector.
+    auto* bytes = entries_.release();
+    o.Set("blob", Napi::Buffer<char>::New(env, bytes->data(), bytes->size(),
+                                          [](Napi::Env, char*, std::vector<char>* v) { delete v; }, bytes));
+    o.Set("numEntries", index_.numEntries);
+    Napi::Array chains = Napi::Array::New(env, index_.chains.size());
+    for (size_t i = 0; i < index_.chains.size(); i++) {
+      const ChainIndex& c = index_.chains[i];
+      Napi::Array a = Napi::Array::New(env, 8);
+      a[0u] = c.name;
+      a[1u] = c.hook;
+      a[2u] = c.policy;
+      a[3u] = Napi::BigInt::New(env, static_cast<uint64_t>(c.policyCounters.pcnt));
+      a[4u] = Napi::BigInt::New(env, static_cast<uint64_t>(c.policyCounters.bcnt));
+      a[5u] = c.footIndex;
+      a[6u] = c.first;
+      a[7u] = c.count;
+      chains[i] = a;
+    }
+    o.Set("chains", chains);
+    o.Set("offsets", TypedArrayFrom(env, index_.offsets));
+    o.Set("entryIndex", TypedArrayFrom(env, index_.entryIndex));
+    o.Set("jumps", TypedArrayFrom(env, index_.jumps));
+    return o;
+  }
+
+ private:
+  const Family& fam_;
+  std::string table_;
+  NetnsHold netns_;
+  bool create_;
+  bool absent_ = false;
+  std::unique_ptr<std::vector<char>> entries_ = std::make_unique<std::vector<char>>();
+  TableIndex index_;
+};
+
+class ListJob : public Job {
+ public:
+  ListJob(const Family& fam, int netns) : fam_(fam), netns_(netns) {}
+  void Run() override {
+    RunInNetns(netns_, failure, [&] {
+      FILE* f = fopen(fam_.tablesNames, "re");
+      if (!f) {
+        if (errno != ENOENT) failure.fromErrno(errno, "open", std::string("cannot list tables: ") + strerror(errno));
+        return;  // no legacy tables yet in this namespace
+      }
+      char line[64];
+      while (fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n') line[--n] = '\0';
+        if (n) names_.emplace_back(line);
+      }
+      fclose(f);
+    });
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array a = Napi::Array::New(env, names_.size());
+    for (size_t i = 0; i < names_.size(); i++) a[i] = names_[i];
+    return a;
+  }
+
+ private:
+  const Family& fam_;
+  NetnsHold netns_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace
+
+Napi::Value ReadTable(const Napi::CallbackInfo& info) {
+  const Family& fam = FamilyFor(info[0].As<Napi::String>());
+  auto job = std::make_unique<ReadJob>(fam, info[1].As<Napi::String>(), info[2].As<Napi::Number>().Int32Value(),
+                                       info[4].ToBoolean());
+  return RunJob(info.Env(), std::move(job), info[3].ToBoolean());
+}
+
+Napi::Value ListTables(const Napi::CallbackInfo& info) {
+  const Family& fam = FamilyFor(info[0].As<Napi::String>());
+  auto job = std::make_unique<ListJob>(fam, info[1].As<Napi::Number>().Int32Value());
+  return RunJob(info.Env(), std::move(job), info[2].ToBoolean());
+}
+
+}  // namespace iptc

@@ -1,0 +1,292 @@
+#include "xt/print.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "xt/xtables.h"
+
+namespace iptc {
+
+namespace {
+
+// ---- the address part, as iptables' print_rule4 / print_rule6 ------------
+
+// A prefix length, or the mask in full when it is no prefix.
+void AppendMask4(std::string& s, uint32_t mask) {
+  uint32_t h = ntohl(mask), bits = 0xfffffffeu;
+  if (h == 0xffffffffu) {
+    s += "32";
+    return;
+  }
+  int i = 32;
+  while (--i >= 0 && h != bits) bits <<= 1;
+  if (i >= 0) {
+    s += std::to_string(i);
+    return;
+  }
+  char buf[INET_ADDRSTRLEN];
+  s += inet_ntop(AF_INET, &mask, buf, sizeof(buf));
+}
+
+void Addr4(std::string& s, char letter, const in_addr& a, const in_addr& m, bool inv) {
+  if (!m.s_addr && !inv && !a.s_addr) return;
+  char buf[INET_ADDRSTRLEN];
+  s += inv ? " ! -" : " -";
+  s += letter;
+  s += ' ';
+  s += inet_ntop(AF_INET, &a, buf, sizeof(buf));
+  s += '/';
+  AppendMask4(s, m.s_addr);
+}
+
+int MaskLength6(const in6_addr& m) {
+  int bits = 0, i = 0;
+  for (; i < 16 && m.s6_addr[i] == 0xff; i++) bits += 8;
+  if (i < 16) {
+    uint8_t x = m.s6_addr[i];
+    int k = 0;
+    while (k < 8 && (x & (0x80 >> k))) k++;
+    if (static_cast<uint8_t>(x << k)) return -1;
+    bits += k;
+    for (i++; i < 16; i++)
+      if (m.s6_addr[i]) return -1;
+  }
+  return bits;
+}
+
+void Addr6(std::string& s, char letter, const in6_addr& a, const in6_addr& m, bool inv) {
+  int l = MaskLength6(m);
+  if (!inv && l == 0) return;
+  char buf[INET6_ADDRSTRLEN];
+  s += inv ? " ! -" : " -";
+  s += letter;
+  s += ' ';
+  s += inet_ntop(AF_INET6, &a, buf, sizeof(buf));
+  s += '/';
+  if (l < 0)
+    s += inet_ntop(AF_INET6, &m, buf, sizeof(buf));
+  else
+    s += std::to_string(l);
+}
+
+void Iface(std::string& s, char letter, const char* name, const unsigned char* mask, bool inv) {
+  if (mask[0] == 0) return;
+  s += inv ? " ! -" : " -";
+  s += letter;
+  s += ' ';
+  for (int i = 0; i < IFNAMSIZ; i++) {
+    if (mask[i] != 0) {
+      if (name[i] != '\0') s += name[i];
+    } else {
+      if (name[i - 1] != '\0') s += '+';
+      break;
+    }
+  }
+}
+
+void Details(std::string& s, const char* in, const unsigned char* inMask, const char* out, const unsigned char* outMask,
+             uint16_t proto, bool frag, uint8_t inv) {
+  Iface(s, 'i', in, inMask, inv & IPT_INV_VIA_IN);
+  Iface(s, 'o', out, outMask, inv & IPT_INV_VIA_OUT);
+  if (proto > 0) {
+    if (inv & XT_INV_PROTO) s += " !";
+    const char* name = xtg_proto_name(proto);
+    s += " -p ";
+    s += name ? name : std::to_string(proto);
+  }
+  if (frag) s += (inv & IPT_INV_FRAG) ? " ! -f" : " -f";
+}
+
+void AddressPart(const Family& fam, const char* e, std::string& s) {
+  if (fam.nfproto == NFPROTO_IPV4) {
+    const ipt_ip& ip = reinterpret_cast<const ipt_entry*>(e)->ip;
+    Addr4(s, 's', ip.src, ip.smsk, ip.invflags & IPT_INV_SRCIP);
+    Addr4(s, 'd', ip.dst, ip.dmsk, ip.invflags & IPT_INV_DSTIP);
+    Details(s, ip.iniface, ip.iniface_mask, ip.outiface, ip.outiface_mask, ip.proto, ip.flags & IPT_F_FRAG,
+            ip.invflags);
+  } else {
+    const ip6t_ip6& ip = reinterpret_cast<const ip6t_entry*>(e)->ipv6;
+    Addr6(s, 's', ip.src, ip.smsk, ip.invflags & IP6T_INV_SRCIP);
+    Addr6(s, 'd', ip.dst, ip.dmsk, ip.invflags & IP6T_INV_DSTIP);
+    Details(s, ip.iniface, ip.iniface_mask, ip.outiface, ip.outiface_mask, ip.proto, false, ip.invflags);
+  }
+}
+
+// ---- a batch ---------------------------------------------------------------
+
+// How a rule's target prints: nullptr for an extension target, else the
+// verdict or chain name ("" for none), as libiptc's iptc_get_target names it.
+const char* StandardName(const Family& fam, const Plan& plan, const PlanRule& r, const char* e) {
+  const xt_entry_target* t = fam.target(e);
+  int32_t v;
+  if (r.jump >= 0 && static_cast<size_t>(r.jump) < plan.chains.size()) return plan.chains[r.jump].name.c_str();
+  if (VerdictOf(t->u.user.name, &v)) return VerdictName(v);
+  if (t->u.user.name[0] != '\0') return nullptr;
+  memcpy(&v, t->data, sizeof(v));
+  const char* name = VerdictName(v);
+  return name ? name : "";
+}
+
+// Prints every rule, then calls `each(rule index, entry, spec, matches, extension target?)`.
+template <typename Each>
+bool PrintAll(const Family& fam, const Plan& plan, Failure& failure, xtg_buf& text, Each each) {
+  XtGuard guard(failure);
+  if (!guard.ok()) return false;
+  char err[XTG_ERRLEN];
+  if (xtg_describe_begin(err, sizeof(err)) != 0) {
+    failure.set("ERR_IPTC_DECODE", err);
+    return false;
+  }
+  // Fields of one rule are read back from the capture stream, which grows:
+  // note where each rule's begin, and assemble its spec after it is printed.
+  xtg_buf fields{};
+  bool ok = true;
+  std::vector<size_t> at;
+  std::vector<int> matches;
+  std::vector<const char*> standard;
+  at.reserve(plan.rules.size() + 1);
+  for (size_t i = 0; i < plan.rules.size(); i++) {
+    const char* e = plan.Entry(fam, plan.rules[i]);
+    if (!e) {
+      failure.set("ERR_IPTC_DECODE", "a rule's entry is not where the plan says");
+      ok = false;
+      break;
+    }
+    const char* name = StandardName(fam, plan, plan.rules[i], e);
+    int n = xtg_describe_entry(fam.nfproto, e, name, err, sizeof(err));
+    if (n < 0) {
+      failure.set("ERR_IPTC_DECODE", err);
+      failure.index = static_cast<int>(i);
+      ok = false;
+      break;
+    }
+    matches.push_back(n);
+    standard.push_back(name);
+  }
+  xtg_describe_end(&fields);
+  if (!ok) {
+    xtg_buf_free(&fields);
+    return false;
+  }
+  // Walk the fields: per rule, n matches (name, save), then the target.
+  const char* p = fields.data ? fields.data : "";
+  const char* end = p + fields.len;
+  auto next = [&]() {
+    const char* s = p;
+    while (p < end && *p) p++;
+    std::pair<const char*, size_t> f{s, static_cast<size_t>(p - s)};
+    if (p < end) p++;
+    return f;
+  };
+  std::string spec;
+  for (size_t i = 0; i < matches.size(); i++) {
+    const char* e = plan.Entry(fam, plan.rules[i]);
+    spec.clear();
+    AddressPart(fam, e, spec);
+    for (int m = 0; m < matches[i]; m++) {
+      auto name = next();
+      auto save = next();
+      spec += " -m ";
+      spec.append(name.first, name.second);
+      spec.append(save.first, save.second);
+    }
+    auto tname = next();
+    auto tsave = next();
+    if (!standard[i]) {
+      spec += " -j ";
+      spec.append(tname.first, tname.second);
+      spec.append(tsave.first, tsave.second);
+    } else if (tname.second) {
+      spec += fam.isGoto(e) ? " -g " : " -j ";
+      spec.append(tname.first, tname.second);
+    }
+    each(i, e, spec, matches[i], !standard[i]);
+  }
+  text = fields;
+  return true;
+}
+
+xt_counters Shown(const Family& fam, const PlanRule& r, const char* e) {
+  return r.mode == kCountersSinceRead ? xt_counters{} : fam.counters(e);
+}
+
+}  // namespace
+
+bool DescribeRules(const Family& fam, const Plan& plan, Described& out, Failure& failure) {
+  size_t n = plan.rules.size();
+  out.ip.reserve(n * fam.ipSize);
+  out.counters.reserve(2 * n);
+  return PrintAll(fam, plan, failure, out.text,
+                  [&](size_t i, const char* e, const std::string& spec, int matches, bool extension) {
+                    out.specs += spec;
+                    out.specs += '\0';
+                    out.ip.append(e, fam.ipSize);
+                    xt_counters c = Shown(fam, plan.rules[i], e);
+                    out.counters.push_back(c.pcnt);
+                    out.counters.push_back(c.bcnt);
+                    out.matchCounts.push_back(static_cast<uint32_t>(matches));
+                    out.targetKinds.push_back(extension ? 1 : 0);
+                  });
+}
+
+bool SaveRules(const Family& fam, const Plan& plan, bool counters, std::string& out, Failure& failure) {
+  std::vector<const std::string*> chainOf(plan.rules.size());
+  for (size_t c = 0, r = 0; c < plan.chains.size(); c++)
+    for (uint32_t k = 0; k < plan.chains[c].count && r < chainOf.size(); k++) chainOf[r++] = &plan.chains[c].name;
+  xtg_buf text{};
+  char num[48];
+  bool ok = PrintAll(fam, plan, failure, text,
+                     [&](size_t i, const char* e, const std::string& spec, int, bool) {
+                       if (counters) {
+                         xt_counters c = Shown(fam, plan.rules[i], e);
+                         snprintf(num, sizeof(num), "[%llu:%llu] ", static_cast<unsigned long long>(c.pcnt),
+                                  static_cast<unsigned long long>(c.bcnt));
+                         out += num;
+                       }
+                       out += "-A ";
+                       out += chainOf[i] ? *chainOf[i] : std::string();
+                       out += spec;
+                       out += '\n';
+                     });
+  xtg_buf_free(&text);
+  return ok;
+}
+
+Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Family& fam = FamilyFor(info[0].As<Napi::String>());
+  Plan plan;
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
+  Described d;
+  Failure failure;
+  if (!DescribeRules(fam, plan, d, failure)) Throw(env, failure);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("specs", Napi::String::New(env, d.specs));
+  o.Set("ip", Napi::Buffer<char>::Copy(env, d.ip.data(), d.ip.size()));
+  auto ab = Napi::ArrayBuffer::New(env, d.counters.size() * sizeof(uint64_t));
+  if (!d.counters.empty()) memcpy(ab.Data(), d.counters.data(), d.counters.size() * sizeof(uint64_t));
+  o.Set("counters", Napi::TypedArrayOf<uint64_t>::New(env, d.counters.size(), ab, 0, napi_biguint64_array));
+  auto mc = Napi::Uint32Array::New(env, d.matchCounts.size());
+  if (!d.matchCounts.empty()) memcpy(mc.Data(), d.matchCounts.data(), d.matchCounts.size() * sizeof(uint32_t));
+  o.Set("matchCounts", mc);
+  auto tk = Napi::Uint8Array::New(env, d.targetKinds.size());
+  if (!d.targetKinds.empty()) memcpy(tk.Data(), d.targetKinds.data(), d.targetKinds.size());
+  o.Set("targetKinds", tk);
+  o.Set("text", Napi::String::New(env, d.text.data ? d.text.data : "", d.text.len));
+  return o;
+}
+
+Napi::Value SaveRulesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Family& fam = FamilyFor(info[0].As<Napi::String>());
+  Plan plan;
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
+  std::string out;
+  Failure failure;
+  if (!SaveRules(fam, plan, info[2].ToBoolean(), out, failure)) Throw(env, failure);
+  return Napi::String::New(env, out);
+}
+
+}  // namespace iptc

@@ -1,0 +1,46 @@
+// Rules out: entries printed exactly as iptables-save prints them (the
+// address part as iptables' own print_rule4/6 does it, every match and
+// target by its extension's save()), into one buffer for a whole batch.
+#pragma once
+#include <napi.h>
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+#include "xt/family.h"
+#include "xt/plan.h"
+#include "xt/xt_glue.h"
+
+namespace iptc {
+
+// What rule objects are made of, per rule: its spec (what iptables-save
+// prints after `-A CHAIN`, with a leading space), its address header as
+// bytes, counters, and the fields of its matches and target as text
+// (name \0 save \0 per match, then the target's), as src/rule.ts reads them.
+struct Described {
+  std::string specs;  // NUL after each
+  std::string ip;     // ipSize bytes per rule
+  std::vector<uint64_t> counters;  // packets, bytes per rule
+  std::vector<uint32_t> matchCounts;
+  std::vector<uint8_t> targetKinds;  // 1: an extension target
+  xtg_buf text{};
+  Described() = default;
+  Described(const Described&) = delete;
+  ~Described() { xtg_buf_free(&text); }
+};
+
+// Every rule of the plan (chains give jump names; counts are not used).
+bool DescribeRules(const Family& fam, const Plan& plan, Described& out, Failure& failure);
+
+// The plan's rules as iptables-save lines, chain by chain: `-A CHAIN spec`,
+// with `[packets:bytes] ` first when `counters`.
+bool SaveRules(const Family& fam, const Plan& plan, bool counters, std::string& out, Failure& failure);
+
+// describeRules(family, plan) -> { specs, ip, counters, matchCounts, targetKinds, text }
+Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info);
+// saveRules(family, plan, counters) -> string
+Napi::Value SaveRulesJs(const Napi::CallbackInfo& info);
+
+}  // namespace iptc

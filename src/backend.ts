@@ -1,0 +1,37 @@
+/**
+ * What a Table needs from the kernel: read a table into a Snapshot, and
+ * commit a Snapshot back. One Table over this interface; each kernel
+ * firewall (legacy xtables today) is one implementation.
+ */
+import type { FamilyName } from './native.js';
+import type { Snapshot } from './snapshot.js';
+
+export type BackendName = 'legacy';
+
+/** What a snapshot was read from: the kernel's table (to check it is unchanged at commit), or nothing yet. */
+export type Base = { kind: 'read'; blob: Buffer } | { kind: 'absent' } | { kind: 'none' };
+
+export interface Read {
+  snapshot: Snapshot;
+  base: Base;
+}
+
+export interface CommitRequest {
+  family: FamilyName;
+  table: string;
+  netnsFd: number;
+  snapshot: Snapshot;
+  base: Base;
+  /** '' when the caller holds the xtables lock already. */
+  lockPath: string;
+  lockTimeoutMs: number;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** null: the table does not exist (and `create` was false). */
+  read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: true): Promise<Read | null>;
+  read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: false): Read | null;
+  commit(c: CommitRequest, async: true): Promise<void>;
+  commit(c: CommitRequest, async: false): void;
+}
