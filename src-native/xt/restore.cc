@@ -51,45 +51,67 @@ bool Fail(Failure& f, uint32_t line, const std::string& msg) {
 // separate, double quotes group (a backslash escapes inside them), a closing
 // quote ends a word (an empty one too).
 bool SplitWords(const char* p, const char* end, std::vector<std::string>& out, uint32_t line, Failure& f) {
-  std::string w;
-  bool quoted = false, escaped = false, open = false;
+  size_t n = 0;  // words in `out` so far (its strings are reused)
+  bool escaped = false, open = false, started = false;
+  auto word = [&]() -> std::string& {
+    if (n == out.size()) out.emplace_back();
+    if (!started) {
+      out[n].clear();
+      started = true;
+    }
+    return out[n];
+  };
   auto add = [&](char c) {
+    std::string& w = word();
     if (w.size() >= kMaxWord) return Fail(f, line, "parameter too long (at most 1023 characters)");
     w += c;
     return true;
   };
-  for (; p < end; p++) {
-    char c = *p;
+  auto emit = [&]() {
+    word();
+    n++;
+    started = false;
+  };
+  // The line is split with its newline, as iptables-restore reads it: a quote
+  // left open takes the newline into its word.
+  for (const char* q = p;; q++) {
+    if (!open && q < end) {
+      // A run of plain characters is taken at once.
+      const char* r = q;
+      while (r < end && *r != ' ' && *r != '\t' && *r != '"' && *r != '\n') r++;
+      if (r > q) {
+        std::string& w = word();
+        if (w.size() + (r - q) > kMaxWord) return Fail(f, line, "parameter too long (at most 1023 characters)");
+        w.append(q, r - q);
+        q = r;
+      }
+    }
+    char c = q < end ? *q : '\n';
     if (open) {
       if (escaped) {
         escaped = false;
         if (!add(c)) return false;
-        continue;
-      }
-      if (c == '\\') {
+      } else if (c == '\\') {
         escaped = true;
-        continue;
-      }
-      if (c != '"') {
+      } else if (c != '"') {
         if (!add(c)) return false;
-        continue;
+      } else {
+        open = false;
+        emit();  // a closing quote ends the word, even an empty one
       }
-      open = false;
     } else if (c == '"') {
-      open = quoted = true;
-      continue;
+      open = true;
+      word();
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (started && !out[n].empty()) emit();
+      else started = false;
+    } else if (!add(c)) {
+      return false;
     }
-    if (c != '"' && c != ' ' && c != '\t' && c != '\n') {
-      if (!add(c)) return false;
-      continue;
-    }
-    if (c != '"' && w.empty()) continue;
-    out.push_back(w);
-    w.clear();
-    quoted = false;
+    if (q >= end) break;
   }
-  if (!w.empty()) out.push_back(w);
-  (void)quoted;
+  if (started && !out[n].empty()) n++;
+  out.resize(n);
   return true;
 }
 
@@ -142,6 +164,11 @@ class Compiler {
   bool Run(const std::string& text, Failure& f) {
     XtGuard guard(f);
     if (!guard.ok()) return false;
+    // Entries take a few times the text's size: reserved once (pages are
+    // only touched as they fill), never moved while growing.
+    parsed.bytes.reserve(text.size() * 8 + 4096);
+    parsed.offsets.reserve(text.size() / 32 + 16);
+    ops.reserve(text.size() / 32 + 16);
     const char* p = text.data();
     const char* end = p + text.size();
     uint32_t line = 0;
@@ -247,41 +274,49 @@ class Compiler {
       }
       p = close + 1;
     }
-    std::vector<std::string> words;
-    std::string withNewline(p, end);
-    withNewline += '\n';  // iptables-restore splits the line with its newline: a quote left open keeps it
-    if (!SplitWords(withNewline.data(), withNewline.data() + withNewline.size(), words, line, f)) return false;
+    std::vector<std::string>& words = words_;
+    if (!SplitWords(p, end, words, line, f)) return false;
     if (words.size() + (op.hasCounters ? 3 : 0) >= kMaxArgs) return Fail(f, line, "too many words on one line");
     if ((words.empty() || (words[0] != "-A" && words[0] != "--append") || words.size() < 2)) {
       std::string joined;
-      for (size_t i = 0; i < words.size(); i++) joined += (i ? std::string(1, '\0') : std::string()) + words[i];
+      for (size_t i = 0; i < words.size(); i++) {
+        if (i) joined += '\0';
+        joined += words[i];
+      }
       op.arg = Name(joined);
       Track(words);
       ops.push_back(op);
       return true;
     }
     op.kind = kAppend;
-    op.chain = Name(words[1]);
-    std::vector<std::string> spec(words.begin() + 2, words.end());
-    if (!Check(words[1], spec, line, f)) return false;
-    std::string jump;
+    if (words[1] != lastChain_) {
+      lastChain_ = words[1];
+      lastChainName_ = Name(words[1]);
+    }
+    op.chain = lastChainName_;
+    if (!Check(words, line, f)) return false;
+    const std::string* jump = nullptr;
     bool isGoto = false;
-    for (size_t i = spec.size() >= 2 ? spec.size() - 2 : 0; spec.size() >= 2; i--) {
-      if (spec[i] == "-j" || spec[i] == "--jump" || spec[i] == "-g" || spec[i] == "--goto") {
-        jump = spec[i + 1];
-        isGoto = spec[i][1] == 'g' || spec[i] == "--goto";
+    for (size_t i = words.size() - 2; i >= 2; i--) {
+      const std::string& w = words[i];
+      if (w.size() < 2 || w[0] != '-') continue;
+      bool j = w == "-j" || w == "--jump", g = w == "-g" || w == "--goto";
+      if (j || g) {
+        jump = &words[i + 1];
+        isGoto = g;
         break;
       }
-      if (i == 0) break;
     }
     int32_t v;
-    bool chainJump = !jump.empty() && (declared_.count(jump) > 0 ||
-                                       (noflush_ && !VerdictOf(jump.c_str(), &v) && !xtg_target_exists(fam_.nfproto, jump.c_str())));
-    if (isGoto && !jump.empty() && !chainJump && !VerdictOf(jump.c_str(), &v)) chainJump = noflush_;
-    std::vector<char*> argv;
+    bool chainJump = jump && !jump->empty() &&
+                     (declared_.count(*jump) > 0 ||
+                      (noflush_ && !VerdictOf(jump->c_str(), &v) && !xtg_target_exists(fam_.nfproto, jump->c_str())));
+    if (isGoto && !chainJump && !VerdictOf(jump->c_str(), &v)) chainJump = noflush_;
+    std::vector<char*>& argv = argv_;
     static char program[] = "iptables";
+    argv.clear();
     argv.push_back(program);
-    for (auto& w : spec) argv.push_back(&w[0]);
+    for (size_t i = 2; i < words.size(); i++) argv.push_back(&words[i][0]);
     argv.push_back(nullptr);
     op.first = static_cast<uint32_t>(parsed.offsets.size());
     if (!ParseOneLocked(fam_, b.table, argv, chainJump, parsed, f)) {
@@ -290,14 +325,17 @@ class Compiler {
       return false;
     }
     op.count = parsed.perRule.back();
-    if (chainJump) op.jump = Name(jump);
+    if (chainJump) op.jump = Name(*jump);
     ops.push_back(op);
     return true;
   }
 
   // What iptables checks from the words alone before anything else.
-  bool Check(const std::string& chain, const std::vector<std::string>& spec, uint32_t line, Failure& f) {
-    for (const auto& w : spec) {
+  bool Check(const std::vector<std::string>& words, uint32_t line, Failure& f) {
+    const std::string& chain = words[1];
+    for (size_t i = 2; i < words.size(); i++) {
+      const std::string& w = words[i];
+      if (w.size() < 2 || w[0] != '-' || (w.size() > 2 && w[1] != '-') || (w[1] != 'i' && w[1] != 'o' && w[2] != 'i' && w[2] != 'o')) continue;
       bool in = w == "-i" || w == "--in-interface" || w.rfind("--in-interface=", 0) == 0;
       bool out = w == "-o" || w == "--out-interface" || w.rfind("--out-interface=", 0) == 0;
       if (out && (chain == "PREROUTING" || chain == "INPUT")) return Fail(f, line, "can't use -o with " + chain);
@@ -316,6 +354,10 @@ class Compiler {
   bool counters_, noflush_;
   std::string only_;
   std::set<std::string> declared_;
+  std::vector<std::string> words_;  // reused from line to line
+  std::vector<char*> argv_;
+  std::string lastChain_;  // -A lines name one chain after another: its name's index, kept
+  int32_t lastChainName_ = -1;
   std::unordered_map<std::string, int32_t> nameAt_;
 };
 

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,9 +294,50 @@ static void *build_entry(unsigned int si, unsigned int di, unsigned int *size_ou
   return e;
 }
 
+/*
+ * The common case of -s/-d without libxtables' general parser: a dotted quad
+ * of plain decimal bytes, an optional plain decimal prefix length, nothing
+ * else (xtables_ipparse_multiple reads "010" as octal, resolves names, takes
+ * lists and masks; all of that goes its way). Same result: the address
+ * masked. Returns 0 when the text is not of that form.
+ */
+static int parse_plain_ipv4(const char *s, void **addrs, void **masks, unsigned int *n) {
+  uint32_t a = 0, bits = 32, v;
+  int i;
+  struct in_addr *ap, *mp;
+  for (i = 0; i < 4; i++) {
+    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9')) return 0;
+    for (v = 0; *s >= '0' && *s <= '9'; s++)
+      if ((v = v * 10 + (uint32_t)(*s - '0')) > 255) return 0;
+    a = a << 8 | v;
+    if (i < 3 && *s++ != '.') return 0;
+  }
+  if (*s == '/') {
+    s++;
+    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0')) return 0;
+    for (bits = 0; *s >= '0' && *s <= '9'; s++)
+      if ((bits = bits * 10 + (uint32_t)(*s - '0')) > 32) return 0;
+  }
+  if (*s != '\0') return 0;
+  ap = xtables_malloc(sizeof(*ap));
+  mp = xtables_malloc(sizeof(*mp));
+  mp->s_addr = htonl(bits == 0 ? 0 : 0xffffffffu << (32 - bits));
+  ap->s_addr = htonl(a) & mp->s_addr;
+  *addrs = ap;
+  *masks = mp;
+  *n = 1;
+  return 1;
+}
+
+/* No -s/-d: any address (what "0.0.0.0/0" and "::0/0" parse to). */
+static void parse_any(size_t size, void **addrs, void **masks, unsigned int *n) {
+  *addrs = xtables_calloc(1, size);
+  *masks = xtables_calloc(1, size);
+  *n = 1;
+}
+
 static void post_parse(void) {
   int v4 = ps.nfproto == NFPROTO_IPV4;
-  const char *any = v4 ? "0.0.0.0/0" : "::0/0";
   if (v4) {
     struct ipt_entry *e = &ps.fw.v4;
     e->ip.flags = ps.flags | (ps.goto_set ? IPT_F_GOTO : 0);
@@ -304,10 +346,12 @@ static void post_parse(void) {
     memcpy(e->ip.iniface_mask, ps.iniface_mask, IFNAMSIZ);
     memcpy(e->ip.outiface, ps.outiface, IFNAMSIZ);
     memcpy(e->ip.outiface_mask, ps.outiface_mask, IFNAMSIZ);
-    xtables_ipparse_multiple(ps.shost ? ps.shost : any, (struct in_addr **)&ps.saddrs,
-                             (struct in_addr **)&ps.smasks, &ps.ns);
-    xtables_ipparse_multiple(ps.dhost ? ps.dhost : any, (struct in_addr **)&ps.daddrs,
-                             (struct in_addr **)&ps.dmasks, &ps.nd);
+    if (!ps.shost) parse_any(sizeof(struct in_addr), &ps.saddrs, &ps.smasks, &ps.ns);
+    else if (!parse_plain_ipv4(ps.shost, &ps.saddrs, &ps.smasks, &ps.ns))
+      xtables_ipparse_multiple(ps.shost, (struct in_addr **)&ps.saddrs, (struct in_addr **)&ps.smasks, &ps.ns);
+    if (!ps.dhost) parse_any(sizeof(struct in_addr), &ps.daddrs, &ps.dmasks, &ps.nd);
+    else if (!parse_plain_ipv4(ps.dhost, &ps.daddrs, &ps.dmasks, &ps.nd))
+      xtables_ipparse_multiple(ps.dhost, (struct in_addr **)&ps.daddrs, (struct in_addr **)&ps.dmasks, &ps.nd);
   } else {
     struct ip6t_entry *e = &ps.fw.v6;
     e->ipv6.flags = ps.flags | (ps.goto_set ? IP6T_F_GOTO : 0);
@@ -316,10 +360,10 @@ static void post_parse(void) {
     memcpy(e->ipv6.iniface_mask, ps.iniface_mask, IFNAMSIZ);
     memcpy(e->ipv6.outiface, ps.outiface, IFNAMSIZ);
     memcpy(e->ipv6.outiface_mask, ps.outiface_mask, IFNAMSIZ);
-    xtables_ip6parse_multiple(ps.shost ? ps.shost : any, (struct in6_addr **)&ps.saddrs,
-                              (struct in6_addr **)&ps.smasks, &ps.ns);
-    xtables_ip6parse_multiple(ps.dhost ? ps.dhost : any, (struct in6_addr **)&ps.daddrs,
-                              (struct in6_addr **)&ps.dmasks, &ps.nd);
+    if (!ps.shost) parse_any(sizeof(struct in6_addr), &ps.saddrs, &ps.smasks, &ps.ns);
+    else xtables_ip6parse_multiple(ps.shost, (struct in6_addr **)&ps.saddrs, (struct in6_addr **)&ps.smasks, &ps.ns);
+    if (!ps.dhost) parse_any(sizeof(struct in6_addr), &ps.daddrs, &ps.dmasks, &ps.nd);
+    else xtables_ip6parse_multiple(ps.dhost, (struct in6_addr **)&ps.daddrs, (struct in6_addr **)&ps.dmasks, &ps.nd);
   }
   if ((ps.ns > 1 || ps.nd > 1) && (ps.invflags & (IPT_INV_SRCIP | IPT_INV_DSTIP)))
     xtables_error(PARAMETER_PROBLEM,
