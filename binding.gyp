@@ -9,6 +9,7 @@
         "src-native/common/xtlock.cc",
         "src-native/xt/family.cc",
         "src-native/xt/parse.cc",
+        "src-native/xt/parse_cache.cc",
         "src-native/xt/plan.cc",
         "src-native/xt/print.cc",
         "src-native/xt/restore.cc",

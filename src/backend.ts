@@ -9,7 +9,7 @@ import type { Snapshot } from './snapshot.js';
 export type BackendName = 'legacy';
 
 /** What a snapshot was read from: the kernel's table (to check it is unchanged at commit), or nothing yet. */
-export type Base = { kind: 'read'; blob: Buffer } | { kind: 'absent' } | { kind: 'none' };
+export type Base = { kind: 'read'; blob: Buffer; entries: number } | { kind: 'absent' } | { kind: 'none' };
 
 export interface Read {
   snapshot: Snapshot;
@@ -24,6 +24,8 @@ export interface CommitRequest {
   base: Base;
   /** '' when the caller holds the xtables lock already. */
   lockPath: string;
+  /** The snapshot was read while the caller held the lock it still holds: no need to read the table again. */
+  readUnderLock: boolean;
   lockTimeoutMs: number;
 }
 

@@ -11,11 +11,11 @@ import { Snapshot } from './snapshot.js';
 
 function toRead(family: FamilyName, table: string, t: NativeTable | NativeAbsent): Read | null {
   if ('absent' in t) return null;
-  return { snapshot: Snapshot.fromRead(family, table, t), base: { kind: 'read', blob: t.blob } };
+  return { snapshot: Snapshot.fromRead(family, table, t), base: { kind: 'read', blob: t.blob, entries: t.numEntries } };
 }
 
-function expectOf(base: Base): NativeExpect {
-  if (base.kind === 'read') return { base: base.blob };
+function expectOf(base: Base, underLock: boolean): NativeExpect {
+  if (base.kind === 'read') return underLock ? { base: base.blob, locked: true, entries: base.entries } : { base: base.blob };
   if (base.kind === 'absent') return { absent: true };
   return {};
 }
@@ -31,7 +31,7 @@ function commit(c: CommitRequest, async: true): Promise<void>;
 function commit(c: CommitRequest, async: false): void;
 function commit(c: CommitRequest, async: boolean): void | Promise<void> {
   const plan = c.snapshot.plan();
-  const expect = expectOf(c.base);
+  const expect = expectOf(c.base, c.readUnderLock);
   if (async) return native.commitTable(c.family, c.table, c.netnsFd, plan, expect, c.lockPath, c.lockTimeoutMs, true);
   native.commitTable(c.family, c.table, c.netnsFd, plan, expect, c.lockPath, c.lockTimeoutMs, false);
 }

@@ -83,7 +83,7 @@ export interface NativeCompiled {
 }
 
 /** What a commit checks the kernel's table against first. */
-export type NativeExpect = { base: Buffer } | { absent: true } | Record<string, never>;
+export type NativeExpect = { base: Buffer; locked?: boolean; entries?: number } | { absent: true } | Record<string, never>;
 
 export interface NativeCounterLayout {
   version: number;

@@ -477,7 +477,15 @@ export class Table {
         table: this.name,
       });
     }
-    return { family: this.family, table: this.name, snapshot: this.#snap, base: this.#base, lockPath: this.#lockHeld ? '' : lockPath(), lockTimeoutMs: timeout };
+    return {
+      family: this.family,
+      table: this.name,
+      snapshot: this.#snap,
+      base: this.#base,
+      lockPath: this.#lockHeld ? '' : lockPath(),
+      readUnderLock: this.#lockHeld,
+      lockTimeoutMs: timeout,
+    };
   }
 
   /**

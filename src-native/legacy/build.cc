@@ -74,14 +74,15 @@ bool BuildTable(const Family& fam, const Plan& plan, NewTable& out, std::vector<
     failure.set("ERR_IPTC_ARGUMENT", "the plan's rule counts do not add up");
     return false;
   }
-  out.entries.assign(off, 0);
+  // Zeroed (padding is zero everywhere, as libiptc leaves it).
+  out.buf.assign(NewTable::kHead + off, 0);
   out.numEntries = n;
   counterMap.assign(n, CounterSource());
   memset(out.hookEntry, 0, sizeof(out.hookEntry));
   memset(out.underflow, 0, sizeof(out.underflow));
 
   // Second pass: copy and resolve.
-  char* base = out.entries.data();
+  char* base = out.entries();
   unsigned index = 0;
   r = 0;
   for (size_t c = 0; c < chains.size(); c++) {

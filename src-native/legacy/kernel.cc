@@ -20,10 +20,12 @@ static_assert(offsetof(ipt_replace, entries) == offsetof(ip6t_replace, entries),
 static_assert(IPT_SO_GET_INFO == IP6T_SO_GET_INFO && IPT_SO_GET_ENTRIES == IP6T_SO_GET_ENTRIES, "");
 static_assert(IPT_SO_SET_REPLACE == IP6T_SO_SET_REPLACE && IPT_SO_SET_ADD_COUNTERS == IP6T_SO_SET_ADD_COUNTERS, "");
 
-constexpr size_t kEntriesAt = offsetof(ipt_get_entries, entrytable);
 constexpr size_t kReplaceHead = offsetof(ipt_replace, entries);
 
 }  // namespace
+
+const size_t KernelTable::kEntriesAt = offsetof(ipt_get_entries, entrytable);
+const size_t NewTable::kHead = kReplaceHead;
 
 KernelTable::~KernelTable() {
   if (fd_ >= 0) close(fd_);
@@ -72,8 +74,7 @@ bool KernelTable::Info(TableInfo& info, Failure& failure) {
   return true;
 }
 
-bool KernelTable::Read(TableInfo& info, std::vector<char>& entries, Failure& failure) {
-  std::vector<char> buf;
+bool KernelTable::Read(TableInfo& info, std::vector<char>& buf, Failure& failure) {
   for (int attempt = 0; attempt < 16; attempt++) {
     if (!Info(info, failure)) return false;
     buf.assign(kEntriesAt + info.size, 0);
@@ -87,7 +88,6 @@ bool KernelTable::Read(TableInfo& info, std::vector<char>& entries, Failure& fai
       failure.fromErrno(e, "getsockopt", "cannot read " + Describe(e));
       return false;
     }
-    entries.assign(buf.begin() + kEntriesAt, buf.end());
     return true;
   }
   failure.set("EAGAIN", std::string(fam_.tool) + " table '" + table_ + "' kept changing while being read", EAGAIN,
@@ -98,18 +98,18 @@ bool KernelTable::Read(TableInfo& info, std::vector<char>& entries, Failure& fai
 bool KernelTable::Replace(const TableInfo& current, const NewTable& next, std::vector<xt_counters>& oldCounters,
                           Failure& failure) {
   if (!Open(failure)) return false;
-  std::vector<char> buf(kReplaceHead + next.entries.size(), 0);
+  std::vector<char>& buf = const_cast<NewTable&>(next).buf;
   auto* r = reinterpret_cast<ipt_replace*>(buf.data());
+  memset(r, 0, kReplaceHead);
   strncpy(r->name, table_.c_str(), sizeof(r->name) - 1);
   r->valid_hooks = current.validHooks;
   r->num_entries = next.numEntries;
-  r->size = static_cast<unsigned>(next.entries.size());
+  r->size = static_cast<unsigned>(next.size());
   memcpy(r->hook_entry, next.hookEntry, sizeof(r->hook_entry));
   memcpy(r->underflow, next.underflow, sizeof(r->underflow));
   oldCounters.assign(current.numEntries, xt_counters{});
   r->num_counters = current.numEntries;
   r->counters = oldCounters.data();
-  if (!next.entries.empty()) memcpy(buf.data() + kReplaceHead, next.entries.data(), next.entries.size());
   if (setsockopt(fd_, fam_.level, IPT_SO_SET_REPLACE, buf.data(), static_cast<socklen_t>(buf.size())) != 0) {
     int e = errno;
     failure.fromErrno(e, "setsockopt", Why(e));

@@ -23,9 +23,14 @@ struct TableInfo {
   unsigned size = 0;
 };
 
-// A replacement table: the entries, and where each built-in chain starts and ends.
+// A replacement table: the entries (after room for the SET_REPLACE header,
+// so that the kernel gets them without another copy), and where each
+// built-in chain starts and ends.
 struct NewTable {
-  std::vector<char> entries;
+  static const size_t kHead;  // where the entries start in buf
+  std::vector<char> buf;
+  char* entries() { return buf.data() + kHead; }
+  size_t size() const { return buf.size() - kHead; }
   unsigned numEntries = 0;
   unsigned hookEntry[NF_INET_NUMHOOKS]{};
   unsigned underflow[NF_INET_NUMHOOKS]{};
@@ -43,8 +48,10 @@ class KernelTable {
   // Info and the entries, read consistently (retried while the table changes
   // between the two calls), into a zero-filled buffer: GET_ENTRIES writes each
   // match and target name only up to its NUL, so the bytes after it must be
-  // zero for two reads of one table to compare equal.
-  bool Read(TableInfo& info, std::vector<char>& entries, Failure& failure);
+  // zero for two reads of one table to compare equal. The entries start at
+  // kEntriesAt in `buf`.
+  static const size_t kEntriesAt;
+  bool Read(TableInfo& info, std::vector<char>& buf, Failure& failure);
   // Swaps in `next`; `old` is the entry count the swap expects to replace (the
   // kernel refuses with EAGAIN when it differs). Fills `oldCounters` with the
   // replaced table's counters as of the swap.

@@ -29,6 +29,11 @@ class CommitJob : public Job {
   const char* base = nullptr;
   size_t baseSize = 0;
   bool expectAbsent = false;
+  // The snapshot was read under the xtables lock the caller still holds: no
+  // writer that takes the lock can have changed the table since, so the
+  // table is not read again; its size and entry count are checked.
+  bool locked = false;
+  unsigned baseEntries = 0;
   std::vector<Napi::Reference<Napi::Value>> keep;
 
   void Run() override {
@@ -67,15 +72,23 @@ class CommitJob : public Job {
     KernelTable k(*fam, table);
     TableInfo info;
     std::vector<char> current;
-    if (base || expectAbsent || fromKernel) {
+    if (base && locked && !expectAbsent && !fromKernel) {
+      if (!k.Info(info, failure)) return;
+      if (info.size != baseSize || info.numEntries != baseEntries) {
+        Conflict("changed in the kernel since this snapshot was read (by a writer that does not take the xtables lock)");
+        return;
+      }
+    } else if (base || expectAbsent || fromKernel) {
       // The table as it is now, under the lock: the snapshot's base must still be it.
       if (!k.Read(info, current, failure)) return;
-      if (base && !SameTable(*fam, base, baseSize, current.data(), current.size())) {
+      const char* now0 = current.data() + KernelTable::kEntriesAt;
+      size_t nowSize = current.size() - KernelTable::kEntriesAt;
+      if (base && !SameTable(*fam, base, baseSize, now0, nowSize)) {
         Conflict("changed in the kernel since this snapshot was read");
         return;
       }
       TableIndex now;
-      if ((expectAbsent || fromKernel) && !IndexTable(*fam, info, current.data(), current.size(), now, failure)) return;
+      if ((expectAbsent || fromKernel) && !IndexTable(*fam, info, now0, nowSize, now, failure)) return;
       if (expectAbsent && !IsPristine(now)) {
         Conflict("was made and changed in the kernel since this snapshot found it absent");
         return;
@@ -126,6 +139,9 @@ Napi::Value CommitTable(const Napi::CallbackInfo& info) {
     job->keep.push_back(Napi::Persistent(base));
   }
   job->expectAbsent = expect.Get("absent").ToBoolean();
+  job->locked = expect.Get("locked").ToBoolean();
+  Napi::Value n = expect.Get("entries");
+  if (n.IsNumber()) job->baseEntries = n.As<Napi::Number>().Uint32Value();
   job->lockPath = info[5].As<Napi::String>();
   job->lockTimeout = info[6].As<Napi::Number>().Int32Value();
   return RunJob(env, std::move(job), info[7].ToBoolean());

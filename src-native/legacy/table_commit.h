@@ -12,6 +12,9 @@ namespace iptc {
 //   has for this hook at commit time, with its counters kept".
 //   expect: { base: Buffer }  the kernel's table must still equal these bytes
 //                             (counters aside), else ERR_IPTC_CONFLICT
+//         | { base, locked: true, entries }  read under the xtables lock the
+//                             caller still holds: only size and entry count
+//                             are checked (no second read)
 //         | { absent: true }  it must be as the kernel first makes it
 //         | {}                anything (a whole-table replace, as restore does)
 //   lockPath '' when the caller holds the xtables lock already.

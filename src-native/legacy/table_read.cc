@@ -45,7 +45,8 @@ class ReadJob : public Job {
       KernelTable k(fam_, table_);
       TableInfo info;
       if (!k.Read(info, *entries_, failure)) return;
-      IndexTable(fam_, info, entries_->data(), entries_->size(), index_, failure);
+      IndexTable(fam_, info, entries_->data() + KernelTable::kEntriesAt, entries_->size() - KernelTable::kEntriesAt, index_,
+                 failure);
     });
   }
 
@@ -57,7 +58,7 @@ class ReadJob : public Job {
     }
     // The bytes cross without a copy: the Buffer owns the vector.
     auto* bytes = entries_.release();
-    o.Set("blob", Napi::Buffer<char>::New(env, bytes->data(), bytes->size(),
+    o.Set("blob", Napi::Buffer<char>::New(env, bytes->data() + KernelTable::kEntriesAt, bytes->size() - KernelTable::kEntriesAt,
                                           [](Napi::Env, char*, std::vector<char>* v) { delete v; }, bytes));
     o.Set("numEntries", index_.numEntries);
     Napi::Array chains = Napi::Array::New(env, index_.chains.size());

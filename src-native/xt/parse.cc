@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "xt/parse_cache.h"
 #include "xt/xt_glue.h"
 #include "xt/xtables.h"
 
@@ -50,21 +51,47 @@ bool ParseBatch(const Family& fam, const std::string& table, const RuleBatch& ba
 
 bool ParseOneLocked(const Family& fam, const std::string& table, std::vector<char*>& argv, bool jumpIsChain,
                     ParsedRules& out, Failure& failure) {
+  // argv: a program name, the words, and a nullptr getopt does not count.
+  size_t nwords = argv.size() - 2;
+  ParseCache& cache = ParseCache::Get();
+  std::string key;
+  bool pure = ParseCache::KeyOf(fam, table, argv.data() + 1, nwords, jumpIsChain, key);
+  if (pure) {
+    if (const CachedParse* hit = cache.Find(key)) {
+      size_t at = 0;
+      for (uint32_t size : hit->sizes) {
+        out.offsets.push_back(static_cast<uint32_t>(out.bytes.size()));
+        out.bytes.insert(out.bytes.end(), hit->bytes.data() + at, hit->bytes.data() + at + size);
+        at += size;
+      }
+      out.perRule.push_back(static_cast<uint32_t>(hit->sizes.size()));
+      out.warnings.push_back(hit->warnings);
+      return true;
+    }
+  }
   xtg_parsed parsed{};
   char err[XTG_ERRLEN];
-  // argv ends with a nullptr that getopt does not count.
   if (xtg_parse_rule(fam.nfproto, table.c_str(), static_cast<int>(argv.size() - 1), argv.data(), jumpIsChain, &parsed,
                      err, sizeof(err)) != 0) {
     failure.set("ERR_IPTC_PARSE", err);
     return false;
   }
+  CachedParse remembered;
   for (int i = 0; i < parsed.n_entries; i++) {
     out.offsets.push_back(static_cast<uint32_t>(out.bytes.size()));
     const char* e = static_cast<const char*>(parsed.entries[i]);
     out.bytes.insert(out.bytes.end(), e, e + parsed.sizes[i]);
+    if (pure) {
+      remembered.bytes.insert(remembered.bytes.end(), e, e + parsed.sizes[i]);
+      remembered.sizes.push_back(parsed.sizes[i]);
+    }
   }
   out.perRule.push_back(static_cast<uint32_t>(parsed.n_entries));
   out.warnings.emplace_back(parsed.warnings ? parsed.warnings : "");
+  if (pure) {
+    remembered.warnings = out.warnings.back();
+    cache.Put(std::move(key), std::move(remembered));
+  }
   xtg_free_parsed(&parsed);
   return true;
 }
