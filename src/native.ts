@@ -13,8 +13,6 @@ export type FamilyName = 'ipv4' | 'ipv6';
 export interface NativeRules {
   /** Per rule what iptables-save prints after `-A CHAIN` (leading space), each followed by a NUL. */
   specs: string;
-  /** Per rule the raw ipt_ip (84 bytes) or ip6t_ip6 (136 bytes) header. */
-  ip: Buffer;
   /** packets, bytes for each rule. */
   counters: BigUint64Array;
   matchCounts: Uint32Array;
@@ -22,6 +20,10 @@ export interface NativeRules {
   targetKinds: Uint8Array;
   /** NUL-terminated fields: per match name, save text; then target name, save text. */
   text: string;
+  /** Per rule, NUL-terminated: source, destination, in and out interface, protocol ('' when absent). */
+  head: string;
+  /** Per rule: which of those are negated (bits 0-4), -f (5), ! -f (6), -g (7). */
+  headFlags: Uint8Array;
 }
 
 /** A chain as read: name, hook (-1: user chain), policy verdict, policy counters, the foot's entry index, its rules. */

@@ -3,9 +3,7 @@
  * target, counters), how one is decoded from what the addon returns, and
  * how it is written as iptables-save text or as iptables words.
  */
-import { splitWords } from './words.js';
 import type { FamilyName, NativeRules } from './native.js';
-import { decodeHeader } from './header.js';
 
 /** One option of a match or target: `! --dport 22` is `{ name: 'dport', values: ['22'], invert: true }`. */
 export interface Option {
@@ -107,19 +105,47 @@ export interface DecodedRule extends Rule {
   readonly [SPEC]: string;
 }
 
+/**
+ * The words of a save() text, as iptables-restore would split them: blanks
+ * separate, double quotes group, a backslash escapes inside quotes.
+ */
+function saveWords(text: string): string[] {
+  // Most save texts hold no quotes: plain spaces split them.
+  if (!text.includes('"')) return text.split(' ').filter((w) => w !== '');
+  const out: string[] = [];
+  let w = '';
+  let started = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) w += text[i] === '\\' && i + 1 < text.length ? text[++i] : text[i];
+      out.push(w);
+      w = '';
+      started = false;
+    } else if (c === ' ' || c === '\t' || c === '\n') {
+      if (started) out.push(w);
+      w = '';
+      started = false;
+    } else {
+      w += c;
+      started = true;
+    }
+  }
+  if (started) out.push(w);
+  return out;
+}
+
 /** Splits a save() text (` --dport 22 ! --syn`) into options. */
 export function parseOptions(text: string): Option[] {
-  // Most save texts hold no quotes or backslashes: plain spaces split them.
-  const words = text.includes('"') || text.includes('\\') ? splitWords(text, false) : text.split(' ').filter((w) => w !== '');
   const out: Option[] = [];
   let invert = false;
   let cur: Option | null = null;
-  for (const w of words) {
+  for (const w of saveWords(text)) {
     if (w === '!') {
       invert = true;
       continue;
     }
-    if (w.startsWith('--') && w.length > 2) {
+    if (w.length > 2 && w.startsWith('--')) {
       cur = { name: w.slice(2), values: [], invert };
       out.push(cur);
       invert = false;
@@ -136,6 +162,35 @@ export function parseOptions(text: string): Option[] {
   return out;
 }
 
+// The address part's flags, per rule (src-native/xt/print.cc).
+const INV_SRC = 1, INV_DST = 2, INV_IN = 4, INV_OUT = 8, INV_PROTO = 16, FRAG = 32, INV_FRAG = 64, GOTO = 128;
+
+/** A rule read back: plain data, with its spec kept where only formatRule looks. */
+class RuleObject {
+  source?: string;
+  destination?: string;
+  inInterface?: string;
+  outInterface?: string;
+  protocol?: string;
+  fragment?: boolean;
+  invert: Inversions = {};
+  matches: Match[];
+  target: Target | null;
+  counters: Counters;
+  readonly #spec: string;
+
+  constructor(spec: string, matches: Match[], target: Target | null, counters: Counters) {
+    this.#spec = spec;
+    this.matches = matches;
+    this.target = target;
+    this.counters = counters;
+  }
+
+  get [SPEC](): string {
+    return this.#spec;
+  }
+}
+
 /**
  * The rules of one native result (printed by the addon): their specs at
  * once, their objects on demand. One of these serves thousands of rules, so
@@ -149,10 +204,12 @@ export class RuleSource {
   readonly #cols: NativeRules;
   readonly #fields: string[];
   readonly #fieldAt: Uint32Array;
+  readonly #head: string[];
 
   constructor(family: FamilyName, cols: NativeRules, specs?: string[]) {
     this.family = family;
     this.#cols = cols;
+    this.#head = cols.head.split('\0');
     this.#fields = cols.text.split('\0');
     const n = (this.count = cols.matchCounts.length);
     const fieldAt = (this.#fieldAt = new Uint32Array(n));
@@ -184,29 +241,36 @@ export class RuleSource {
   }
 
   decode(i: number): DecodedRule {
-    const ipSize = this.family === 'ipv4' ? 84 : 136;
-    const h = decodeHeader(this.family, this.#cols.ip.subarray(i * ipSize, (i + 1) * ipSize));
+    const cols = this.#cols;
     const f = this.#fields;
     const at = this.#fieldAt[i]!;
-    const mc = this.#cols.matchCounts[i]!;
-    const matches: Match[] = [];
-    for (let m = 0; m < mc; m++) matches.push({ name: f[at + 2 * m]!, options: parseOptions(f[at + 2 * m + 1]!) });
+    const mc = cols.matchCounts[i]!;
+    const flags = cols.headFlags[i]!;
+    const matches: Match[] = new Array(mc);
+    for (let m = 0; m < mc; m++) matches[m] = { name: f[at + 2 * m]!, options: parseOptions(f[at + 2 * m + 1]!) };
     const tName = f[at + 2 * mc]!;
     let target: Target | null = null;
-    if (this.#cols.targetKinds[i] === 1) target = { name: tName, kind: 'extension', options: parseOptions(f[at + 2 * mc + 1]!) };
-    else if (tName !== '') target = { name: tName, kind: VERDICTS.has(tName) ? 'verdict' : h.goto ? 'goto' : 'jump', options: [] };
-    const rule: Rule = { invert: {}, matches, target, counters: { packets: this.packets(i), bytes: this.bytes(i) } };
-    if (h.source !== undefined) rule.source = h.source;
-    if (h.destination !== undefined) rule.destination = h.destination;
-    if (h.inInterface !== undefined) rule.inInterface = h.inInterface;
-    if (h.outInterface !== undefined) rule.outInterface = h.outInterface;
-    if (h.protocol !== undefined) rule.protocol = h.protocol;
-    if (h.fragment) rule.fragment = true;
-    for (const k of ['source', 'destination', 'inInterface', 'outInterface', 'protocol', 'fragment'] as const) {
-      if (h.invert[k]) rule.invert[k] = true;
+    if (cols.targetKinds[i] === 1) target = { name: tName, kind: 'extension', options: parseOptions(f[at + 2 * mc + 1]!) };
+    else if (tName !== '') target = { name: tName, kind: VERDICTS.has(tName) ? 'verdict' : flags & GOTO ? 'goto' : 'jump', options: [] };
+    const rule = new RuleObject(this.specs[i]!, matches, target, { packets: this.packets(i), bytes: this.bytes(i) });
+    const h = this.#head;
+    const k = 5 * i;
+    if (h[k] !== '') rule.source = h[k];
+    if (h[k + 1] !== '') rule.destination = h[k + 1];
+    if (h[k + 2] !== '') rule.inInterface = h[k + 2];
+    if (h[k + 3] !== '') rule.outInterface = h[k + 3];
+    if (h[k + 4] !== '') rule.protocol = h[k + 4];
+    if (flags & FRAG) rule.fragment = true;
+    if (flags & (INV_SRC | INV_DST | INV_IN | INV_OUT | INV_PROTO | INV_FRAG)) {
+      const inv = rule.invert;
+      if (flags & INV_SRC && rule.source !== undefined) inv.source = true;
+      if (flags & INV_DST && rule.destination !== undefined) inv.destination = true;
+      if (flags & INV_IN && rule.inInterface !== undefined) inv.inInterface = true;
+      if (flags & INV_OUT && rule.outInterface !== undefined) inv.outInterface = true;
+      if (flags & INV_PROTO && rule.protocol !== undefined) inv.protocol = true;
+      if (flags & INV_FRAG && rule.fragment) inv.fragment = true;
     }
-    Object.defineProperty(rule, SPEC, { value: this.specs[i], enumerable: false });
-    return rule as DecodedRule;
+    return rule as unknown as DecodedRule;
   }
 }
 

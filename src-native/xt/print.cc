@@ -28,15 +28,31 @@ void AppendMask4(std::string& s, uint32_t mask) {
   s += inet_ntop(AF_INET, &mask, buf, sizeof(buf));
 }
 
-void Addr4(std::string& s, char letter, const in_addr& a, const in_addr& m, bool inv) {
-  if (!m.s_addr && !inv && !a.s_addr) return;
+// The address part's fields, for rule objects: each NUL-terminated ("" when absent).
+struct Head {
+  std::string* fields = nullptr;
+  uint8_t flags = 0;
+  void Field(const std::string& s, size_t from) {
+    if (!fields) return;
+    fields->append(s, from, std::string::npos);
+    fields->push_back('\0');
+  }
+  void None() {
+    if (fields) fields->push_back('\0');
+  }
+};
+
+void Addr4(std::string& s, char letter, const in_addr& a, const in_addr& m, bool inv, Head& h) {
+  if (!m.s_addr && !inv && !a.s_addr) return h.None();
   char buf[INET_ADDRSTRLEN];
   s += inv ? " ! -" : " -";
   s += letter;
   s += ' ';
+  size_t from = s.size();
   s += inet_ntop(AF_INET, &a, buf, sizeof(buf));
   s += '/';
   AppendMask4(s, m.s_addr);
+  h.Field(s, from);
 }
 
 int MaskLength6(const in6_addr& m) {
@@ -54,26 +70,29 @@ int MaskLength6(const in6_addr& m) {
   return bits;
 }
 
-void Addr6(std::string& s, char letter, const in6_addr& a, const in6_addr& m, bool inv) {
+void Addr6(std::string& s, char letter, const in6_addr& a, const in6_addr& m, bool inv, Head& h) {
   int l = MaskLength6(m);
-  if (!inv && l == 0) return;
+  if (!inv && l == 0) return h.None();
   char buf[INET6_ADDRSTRLEN];
   s += inv ? " ! -" : " -";
   s += letter;
   s += ' ';
+  size_t from = s.size();
   s += inet_ntop(AF_INET6, &a, buf, sizeof(buf));
   s += '/';
   if (l < 0)
     s += inet_ntop(AF_INET6, &m, buf, sizeof(buf));
   else
     s += std::to_string(l);
+  h.Field(s, from);
 }
 
-void Iface(std::string& s, char letter, const char* name, const unsigned char* mask, bool inv) {
-  if (mask[0] == 0) return;
+void Iface(std::string& s, char letter, const char* name, const unsigned char* mask, bool inv, Head& h) {
+  if (mask[0] == 0) return h.None();
   s += inv ? " ! -" : " -";
   s += letter;
   s += ' ';
+  size_t from = s.size();
   for (int i = 0; i < IFNAMSIZ; i++) {
     if (mask[i] != 0) {
       if (name[i] != '\0') s += name[i];
@@ -82,34 +101,48 @@ void Iface(std::string& s, char letter, const char* name, const unsigned char* m
       break;
     }
   }
+  h.Field(s, from);
 }
 
 void Details(std::string& s, const char* in, const unsigned char* inMask, const char* out, const unsigned char* outMask,
-             uint16_t proto, bool frag, uint8_t inv) {
-  Iface(s, 'i', in, inMask, inv & IPT_INV_VIA_IN);
-  Iface(s, 'o', out, outMask, inv & IPT_INV_VIA_OUT);
+             uint16_t proto, bool frag, uint8_t inv, Head& h) {
+  Iface(s, 'i', in, inMask, inv & IPT_INV_VIA_IN, h);
+  Iface(s, 'o', out, outMask, inv & IPT_INV_VIA_OUT, h);
   if (proto > 0) {
     if (inv & XT_INV_PROTO) s += " !";
     const char* name = xtg_proto_name(proto);
     s += " -p ";
+    size_t from = s.size();
     s += name ? name : std::to_string(proto);
+    h.Field(s, from);
+  } else {
+    h.None();
   }
   if (frag) s += (inv & IPT_INV_FRAG) ? " ! -f" : " -f";
 }
 
-void AddressPart(const Family& fam, const char* e, std::string& s) {
+// Flags of the address part for rule objects: which parts are negated, -f, -g.
+enum : uint8_t { kInvSrc = 1, kInvDst = 2, kInvIn = 4, kInvOut = 8, kInvProto = 16, kFrag = 32, kInvFrag = 64, kGoto = 128 };
+
+void AddressPart(const Family& fam, const char* e, std::string& s, Head& h) {
   if (fam.nfproto == NFPROTO_IPV4) {
     const ipt_ip& ip = reinterpret_cast<const ipt_entry*>(e)->ip;
-    Addr4(s, 's', ip.src, ip.smsk, ip.invflags & IPT_INV_SRCIP);
-    Addr4(s, 'd', ip.dst, ip.dmsk, ip.invflags & IPT_INV_DSTIP);
+    Addr4(s, 's', ip.src, ip.smsk, ip.invflags & IPT_INV_SRCIP, h);
+    Addr4(s, 'd', ip.dst, ip.dmsk, ip.invflags & IPT_INV_DSTIP, h);
     Details(s, ip.iniface, ip.iniface_mask, ip.outiface, ip.outiface_mask, ip.proto, ip.flags & IPT_F_FRAG,
-            ip.invflags);
+            ip.invflags, h);
+    h.flags = ((ip.flags & IPT_F_FRAG) ? kFrag : 0) | ((ip.invflags & IPT_INV_FRAG) ? kInvFrag : 0);
   } else {
     const ip6t_ip6& ip = reinterpret_cast<const ip6t_entry*>(e)->ipv6;
-    Addr6(s, 's', ip.src, ip.smsk, ip.invflags & IP6T_INV_SRCIP);
-    Addr6(s, 'd', ip.dst, ip.dmsk, ip.invflags & IP6T_INV_DSTIP);
-    Details(s, ip.iniface, ip.iniface_mask, ip.outiface, ip.outiface_mask, ip.proto, false, ip.invflags);
+    Addr6(s, 's', ip.src, ip.smsk, ip.invflags & IP6T_INV_SRCIP, h);
+    Addr6(s, 'd', ip.dst, ip.dmsk, ip.invflags & IP6T_INV_DSTIP, h);
+    Details(s, ip.iniface, ip.iniface_mask, ip.outiface, ip.outiface_mask, ip.proto, false, ip.invflags, h);
+    h.flags = 0;
   }
+  uint8_t inv = static_cast<const uint8_t*>(static_cast<const void*>(e))[fam.invflagsAt];
+  h.flags |= ((inv & IPT_INV_SRCIP) ? kInvSrc : 0) | ((inv & IPT_INV_DSTIP) ? kInvDst : 0) |
+             ((inv & IPT_INV_VIA_IN) ? kInvIn : 0) | ((inv & IPT_INV_VIA_OUT) ? kInvOut : 0) |
+             ((inv & XT_INV_PROTO) ? kInvProto : 0) | (fam.isGoto(e) ? kGoto : 0);
 }
 
 // ---- a batch ---------------------------------------------------------------
@@ -127,9 +160,10 @@ const char* StandardName(const Family& fam, const Plan& plan, const PlanRule& r,
   return name ? name : "";
 }
 
-// Prints every rule, then calls `each(rule index, entry, spec, matches, extension target?)`.
+// Prints every rule, then calls `each(rule index, entry, spec, matches, extension target?, address flags)`;
+// with `head`, the address part's fields are added to it too.
 template <typename Each>
-bool PrintAll(const Family& fam, const Plan& plan, Failure& failure, xtg_buf& text, Each each) {
+bool PrintAll(const Family& fam, const Plan& plan, Failure& failure, xtg_buf& text, std::string* head, Each each) {
   XtGuard guard(failure);
   if (!guard.ok()) return false;
   char err[XTG_ERRLEN];
@@ -182,7 +216,9 @@ bool PrintAll(const Family& fam, const Plan& plan, Failure& failure, xtg_buf& te
   for (size_t i = 0; i < matches.size(); i++) {
     const char* e = plan.Entry(fam, plan.rules[i]);
     spec.clear();
-    AddressPart(fam, e, spec);
+    Head h;
+    h.fields = head;
+    AddressPart(fam, e, spec, h);
     for (int m = 0; m < matches[i]; m++) {
       auto name = next();
       auto save = next();
@@ -200,7 +236,7 @@ bool PrintAll(const Family& fam, const Plan& plan, Failure& failure, xtg_buf& te
       spec += fam.isGoto(e) ? " -g " : " -j ";
       spec.append(tname.first, tname.second);
     }
-    each(i, e, spec, matches[i], !standard[i]);
+    each(i, e, spec, matches[i], !standard[i], h.flags);
   }
   text = fields;
   return true;
@@ -214,13 +250,12 @@ xt_counters Shown(const Family& fam, const PlanRule& r, const char* e) {
 
 bool DescribeRules(const Family& fam, const Plan& plan, Described& out, Failure& failure) {
   size_t n = plan.rules.size();
-  out.ip.reserve(n * fam.ipSize);
   out.counters.reserve(2 * n);
-  return PrintAll(fam, plan, failure, out.text,
-                  [&](size_t i, const char* e, const std::string& spec, int matches, bool extension) {
+  return PrintAll(fam, plan, failure, out.text, &out.head,
+                  [&](size_t i, const char* e, const std::string& spec, int matches, bool extension, uint8_t flags) {
+                    out.headFlags.push_back(flags);
                     out.specs += spec;
                     out.specs += '\0';
-                    out.ip.append(e, fam.ipSize);
                     xt_counters c = Shown(fam, plan.rules[i], e);
                     out.counters.push_back(c.pcnt);
                     out.counters.push_back(c.bcnt);
@@ -235,8 +270,8 @@ bool SaveRules(const Family& fam, const Plan& plan, bool counters, std::string& 
     for (uint32_t k = 0; k < plan.chains[c].count && r < chainOf.size(); k++) chainOf[r++] = &plan.chains[c].name;
   xtg_buf text{};
   char num[48];
-  bool ok = PrintAll(fam, plan, failure, text,
-                     [&](size_t i, const char* e, const std::string& spec, int, bool) {
+  bool ok = PrintAll(fam, plan, failure, text, nullptr,
+                     [&](size_t i, const char* e, const std::string& spec, int, bool, uint8_t) {
                        if (counters) {
                          xt_counters c = Shown(fam, plan.rules[i], e);
                          snprintf(num, sizeof(num), "[%llu:%llu] ", static_cast<unsigned long long>(c.pcnt),
@@ -263,7 +298,6 @@ Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
   if (!DescribeRules(fam, plan, d, failure)) Throw(env, failure);
   Napi::Object o = Napi::Object::New(env);
   o.Set("specs", Napi::String::New(env, d.specs));
-  o.Set("ip", Napi::Buffer<char>::Copy(env, d.ip.data(), d.ip.size()));
   auto ab = Napi::ArrayBuffer::New(env, d.counters.size() * sizeof(uint64_t));
   if (!d.counters.empty()) memcpy(ab.Data(), d.counters.data(), d.counters.size() * sizeof(uint64_t));
   o.Set("counters", Napi::TypedArrayOf<uint64_t>::New(env, d.counters.size(), ab, 0, napi_biguint64_array));
@@ -274,6 +308,10 @@ Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
   if (!d.targetKinds.empty()) memcpy(tk.Data(), d.targetKinds.data(), d.targetKinds.size());
   o.Set("targetKinds", tk);
   o.Set("text", Napi::String::New(env, d.text.data ? d.text.data : "", d.text.len));
+  o.Set("head", Napi::String::New(env, d.head));
+  auto hf = Napi::Uint8Array::New(env, d.headFlags.size());
+  if (!d.headFlags.empty()) memcpy(hf.Data(), d.headFlags.data(), d.headFlags.size());
+  o.Set("headFlags", hf);
   return o;
 }
 

@@ -16,16 +16,19 @@
 namespace iptc {
 
 // What rule objects are made of, per rule: its spec (what iptables-save
-// prints after `-A CHAIN`, with a leading space), its address header as
-// bytes, counters, and the fields of its matches and target as text
-// (name \0 save \0 per match, then the target's), as src/rule.ts reads them.
+// prints after `-A CHAIN`, with a leading space), counters, the fields of its
+// address part, and those of its matches and target as text (name \0 save
+// \0 per match, then the target's), as src/rule.ts reads them.
 struct Described {
   std::string specs;  // NUL after each
-  std::string ip;     // ipSize bytes per rule
   std::vector<uint64_t> counters;  // packets, bytes per rule
   std::vector<uint32_t> matchCounts;
   std::vector<uint8_t> targetKinds;  // 1: an extension target
   xtg_buf text{};
+  // The address part: source, destination, in, out, protocol per rule, each
+  // NUL-terminated ("" when absent), and per rule which are negated, -f, -g.
+  std::string head;
+  std::vector<uint8_t> headFlags;
   Described() = default;
   Described(const Described&) = delete;
   ~Described() { xtg_buf_free(&text); }

@@ -80,10 +80,51 @@ static struct {
 } memo;
 
 static uint64_t hash_bytes(const unsigned char *p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  size_t i;
-  for (i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+  uint64_t h = 0xcbf29ce484222325ULL ^ n, w;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  for (; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
   return h;
+}
+
+/*
+ * Whether printing an extension is worth remembering: a part that differs
+ * in every rule (a comment, a port) never repeats, and copying it into the
+ * memo costs more than printing it. After 64 prints of one (kind, name) in a
+ * batch, one that repeated less than one time in eight is printed directly
+ * for the rest of the batch.
+ */
+struct worth {
+  struct worth *next;
+  int kind;
+  char name[XT_EXTENSION_MAXNAMELEN];
+  unsigned seen, hits;
+};
+static struct worth *worth;
+
+static struct worth *worth_of(int kind, const char *name) {
+  struct worth *w;
+  for (w = worth; w; w = w->next)
+    if (w->kind == kind && strcmp(w->name, name) == 0) return w;
+  w = calloc(1, sizeof(*w));
+  if (!w) return NULL;
+  w->kind = kind;
+  snprintf(w->name, sizeof(w->name), "%s", name);
+  w->next = worth;
+  worth = w;
+  return w;
+}
+
+static void worth_clear(void) {
+  while (worth) {
+    struct worth *next = worth->next;
+    free(worth);
+    worth = next;
+  }
 }
 
 static void memo_clear(void) {
@@ -167,10 +208,23 @@ static size_t memo_key(unsigned char *key, size_t cap_, int kind, const void *en
 static void memoised(int kind, const void *entry, int nfproto, const void *part, size_t size,
                      void (*print)(const void *part, const void *entry, const char *arg), const char *arg) {
   static unsigned char key[65536 + 8];
-  size_t n = memo_key(key, sizeof(key), kind, entry, nfproto, part, size);
-  uint64_t h = n ? hash_bytes(key, n) : 0;
-  struct memo *m = n ? memo_find(key, n, h) : NULL;
+  /* A match and a target start alike: size, name, revision. */
+  struct worth *w = worth_of(kind, ((const struct xt_entry_match *)part)->u.user.name);
+  size_t n;
+  uint64_t h;
+  struct memo *m;
   long start;
+  if (w && w->seen >= 64 && w->hits * 8 < w->seen) {
+    print(part, entry, arg);
+    return;
+  }
+  n = memo_key(key, sizeof(key), kind, entry, nfproto, part, size);
+  h = n ? hash_bytes(key, n) : 0;
+  m = n ? memo_find(key, n, h) : NULL;
+  if (w) {
+    w->seen++;
+    if (m) w->hits++;
+  }
   if (m) {
     fwrite(m->text, 1, m->textlen, stdout);
     return;
@@ -248,6 +302,7 @@ void xtg_describe_end(struct xtg_buf *out) {
   xtg_capture_end(cap.ms, cap.saved);
   cap.ms = NULL;
   memo_clear();
+  worth_clear();
   out->data = cap.text;
   out->len = cap.len;
   out->cap = cap.len;
