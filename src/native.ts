@@ -58,16 +58,28 @@ export interface NativeParsed {
 /** A chain of a plan: name, hook (-1: user chain), policy verdict, counter mode, counters, old foot (-1 none, -2 the kernel's), rule count. */
 export type NativePlanChain = [name: string, hook: number, policy: number, mode: number, packets: bigint, bytes: bigint, oldFoot: number, count: number];
 
+/** A pool of rules: their entries back to back, where each starts, the chain id each jumps to (-1: none). */
+export interface NativePool {
+  bytes: Buffer;
+  /** Absent for rules not parsed yet (the pending pool). */
+  offsets?: Uint32Array;
+  jumps: Int32Array;
+  /** The table as read: each rule's index among the kernel's entries (its counters' slot). */
+  entryIndex?: Uint32Array;
+}
+
 /** A table described for printing or committing (src-native/xt/plan.h). */
 export interface NativePlan {
-  pools: Buffer[];
+  pools: NativePool[];
   chains: NativePlanChain[];
-  /** 4 per rule: pool, offset (or pending index), counter mode, old entry index. */
-  rules: Uint32Array;
-  /** Per rule: the chain (index in chains) it jumps or goes to, or -1. */
-  jumps: Int32Array;
+  /** 3 per run: pool, first rule, count; every chain's rules, in order. */
+  runs: Uint32Array;
+  /** Chain id -> index in chains (-1: none). */
+  chainIndex: Int32Array;
+  /** Rules of pool 0 whose counters were zeroed in the snapshot. */
+  zeroed?: Uint32Array;
   /** Rules of pool `pool` still given as words, parsed where the plan is used. */
-  pending?: { pool: number; words: string; counts: Uint32Array; chainJumps: Uint8Array; counters: BigUint64Array };
+  pending?: { pool: number; words: Buffer; counts: Uint32Array; chainJumps: Uint8Array; counters?: BigUint64Array };
 }
 
 /** iptables-restore input turned into operations (src-native/xt/restore.h). */
@@ -119,13 +131,14 @@ export interface Native {
   nftTables(netnsFd: number, async: true): Promise<{ family: string; name: string; chains: number; rules: number }[]>;
   listTables(family: FamilyName, netnsFd: number, async: false): string[];
   listTables(family: FamilyName, netnsFd: number, async: true): Promise<string[]>;
-  /** Parses rules given as words (all joined with NUL; counts per rule; 1 where -j/-g names a user chain). Throws with `index` of a bad rule. */
-  parseRules(family: FamilyName, table: string, words: string, counts: Uint32Array, chainJumps: Uint8Array): NativeParsed;
+  /** Parses rules given as words (each followed by a NUL, as a string or UTF-8 Buffer; counts per rule; 1 where -j/-g names a user chain). Throws with `index` of a bad rule. */
+  parseRules(family: FamilyName, table: string, words: string | Buffer, counts: Uint32Array, chainJumps: Uint8Array): NativeParsed;
   /** Whether an extension target of that name is installed (LOG, MARK, ...). */
   targetExists(family: FamilyName, name: string): boolean;
   describeRules(family: FamilyName, plan: NativePlan): NativeRules;
   compileRestore(family: FamilyName, text: string, options: { counters: boolean; noflush: boolean; table?: string }, async: false): NativeCompiled;
-  compileRestore(family: FamilyName, text: string, options: { counters: boolean; noflush: boolean; table?: string }, async: true): Promise<NativeCompiled>;
+  /** `text` a string, or UTF-8 pieces (then nothing is converted on this thread). */
+  compileRestore(family: FamilyName, text: string | Buffer[], options: { counters: boolean; noflush: boolean; table?: string }, async: true): Promise<NativeCompiled>;
   /** The plan's rules as iptables-save `-A` lines (with `[p:b] ` when counters). */
   saveRules(family: FamilyName, plan: NativePlan, counters: boolean): string;
   commitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect,

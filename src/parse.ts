@@ -43,16 +43,11 @@ export function parseRules(spec: string | readonly string[], options: ParseOptio
     throw withContext(e, 'bad rule', { rule: joinWords(words) });
   }
   const n = parsed.offsets.length;
-  const rules = new Uint32Array(4 * n);
-  for (let i = 0; i < n; i++) {
-    rules[4 * i + 1] = parsed.offsets[i]!;
-    rules[4 * i + 2] = CounterMode.Set;
-  }
   const plan: NativePlan = {
-    pools: [parsed.bytes],
+    pools: [{ bytes: parsed.bytes, offsets: parsed.offsets, jumps: new Int32Array(n).fill(chain !== undefined ? 0 : -1) }],
     chains: chain !== undefined ? [[chain, -1, 0, CounterMode.Zero, 0n, 0n, -1, 0]] : [],
-    rules,
-    jumps: new Int32Array(n).fill(chain !== undefined ? 0 : -1),
+    runs: Uint32Array.of(0, 0, n),
+    chainIndex: Int32Array.of(0),
   };
   const src = new RuleSource(family, native.describeRules(family, plan));
   return Array.from({ length: src.count }, (_, i) => src.decode(i));

@@ -89,11 +89,28 @@ export function compileSync(text: string, family: FamilyName, options: RestoreOp
   return native.compileRestore(family, text, compileOptions(options), false);
 }
 
-/** @internal Restore input, compiled off the event loop. */
+/**
+ * Restore input, compiled off the event loop. Long text is handed over as
+ * UTF-8 pieces made a turn of the event loop apart, so that encoding it
+ * does not hold the loop either.
+ * @internal
+ */
 export async function compile(text: string, family: FamilyName, options: RestoreOptions): Promise<NativeCompiled> {
   if (typeof text !== 'string') throw argumentError(`restore input must be a string, got ${typeof text}`);
-  return native.compileRestore(family, text, compileOptions(options), true);
+  if (text.length <= PIECE) return native.compileRestore(family, text, compileOptions(options), true);
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < text.length; ) {
+    const nl = text.indexOf('\n', at + PIECE);
+    const end = nl < 0 ? text.length : nl + 1;
+    pieces.push(Buffer.from(text.slice(at, end), 'utf8'));
+    at = end;
+    if (at < text.length) await turn();
+  }
+  return native.compileRestore(family, pieces, compileOptions(options), true);
 }
+
+/** Characters of restore text encoded in one turn of the event loop. */
+const PIECE = 1 << 20;
 
 /**
  * Applies one block to its snapshot, as iptables-restore does line by line:
@@ -124,6 +141,7 @@ export function applyBlock(t: Table, b: Block, options: Pick<RestoreOptions, 'no
           break;
         }
         case 2: {
+          // (A run of -A lines to one chain comes as one op.)
           const jump = ops[at + 3]! | 0;
           t.appendParsed(names[ops[at + 2]!]!, bytes, offsets, ops[at + 4]!, ops[at + 5]!, jump < 0 ? undefined : names[jump], given);
           break;
@@ -173,6 +191,7 @@ export async function restore(text: string, options: RestoreOptions = {}): Promi
     if (!options.noflush) {
       const t = blankTable(b, where);
       applyBlock(t, b, options);
+      await turn(); // the event loop runs between reading the block and handing it over
       await t.commit({ lockTimeout: options.lockTimeout }).catch((e) => Promise.reject(withBlockLine(e, b)));
       continue;
     }
@@ -202,6 +221,9 @@ export function restoreSync(text: string, options: RestoreOptions = {}): void {
   }
   if (compiled.error) throw compiled.error;
 }
+
+/** Lets the event loop go round (timers, I/O) before going on. */
+const turn = () => new Promise<void>((r) => setTimeout(r, 0));
 
 function blankTable(b: Block, where: { family: FamilyName; netns?: NetnsOption }): Table {
   try {

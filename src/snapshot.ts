@@ -8,7 +8,7 @@
  */
 import type { FamilyName, NativePlan, NativePlanChain, NativeTable } from './native.js';
 import type { Counters } from './rule.js';
-import { CounterMode, refOf, RuleStore } from './store.js';
+import { CounterMode, indexOf, poolOf, refOf, RuleStore } from './store.js';
 
 export type Policy = 'ACCEPT' | 'DROP';
 
@@ -26,7 +26,32 @@ const HOOKS = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 const VERDICT = { ACCEPT: -2, DROP: -1 } as const;
 const POLICY: Record<number, Policy> = { [-2]: 'ACCEPT', [-1]: 'DROP' };
 
-/** One chain. Rules stay a range of the table as read until the chain is changed. */
+/** Rules as runs of consecutive references: [pool, first index, count]. */
+export type Run = [pool: number, from: number, count: number];
+
+/** References as runs of consecutive ones. */
+export function runsOf(refs: readonly number[]): Run[] {
+  const out: Run[] = [];
+  for (let i = 0; i < refs.length; ) {
+    const first = refs[i]!;
+    let j = i + 1;
+    while (j < refs.length && refs[j] === first + (j - i) && poolOf(refs[j]!) === poolOf(first)) j++;
+    out.push([poolOf(first), indexOf(first), j - i]);
+    i = j;
+  }
+  return out;
+}
+
+/** Past this many runs a chain keeps its rules as a list of references instead. */
+const MAX_RUNS = 64;
+
+/**
+ * One chain. Its rules are kept as a few runs of consecutive references
+ * while they are (a chain as read is one run of the table's pool; a restore
+ * appends one run per block of -A lines), so that reading, restoring and
+ * committing whole tables does no work per rule in JavaScript; positional
+ * edits turn them into a list.
+ */
 export class ChainState {
   readonly id: number;
   name: string;
@@ -37,16 +62,16 @@ export class ChainState {
   policyMode: CounterMode = CounterMode.Zero;
   /** The policy's entry index in the table as read (-1: none; -2: take the kernel's at commit). */
   oldFoot = -1;
+  #runs: Run[] | null;
   #refs: number[] | null = null;
-  readonly #first: number;
-  readonly #count: number;
+  #length: number;
 
   constructor(id: number, name: string, hook: number, first = 0, count = 0) {
     this.id = id;
     this.name = name;
     this.hook = hook;
-    this.#first = first;
-    this.#count = count;
+    this.#runs = count ? [[0, first, count]] : [];
+    this.#length = count;
   }
 
   get builtin(): boolean {
@@ -54,31 +79,67 @@ export class ChainState {
   }
 
   get length(): number {
-    return this.#refs ? this.#refs.length : this.#count;
+    return this.#refs ? this.#refs.length : this.#length;
   }
 
-  /** The rules, to change them (made a list on first use). */
+  /** The rules, to change them by position (made a list on first use). */
   get refs(): number[] {
-    if (!this.#refs) this.#refs = Array.from({ length: this.#count }, (_, k) => refOf(0, this.#first + k));
+    if (!this.#refs) {
+      const refs: number[] = new Array(this.#length);
+      let k = 0;
+      for (const [pool, from, count] of this.#runs!) for (let i = 0; i < count; i++) refs[k++] = refOf(pool, from + i);
+      this.#refs = refs;
+      this.#runs = null;
+    }
     return this.#refs;
   }
 
   set refs(r: number[]) {
     this.#refs = r;
+    this.#runs = null;
+  }
+
+  /** The rules as runs of consecutive references, in order. */
+  runs(): Run[] {
+    return this.#runs ?? runsOf(this.#refs!);
+  }
+
+  /** Appends `count` consecutive references of `pool` from `from`. */
+  appendRun(pool: number, from: number, count: number): void {
+    if (count === 0) return;
+    if (this.#refs) {
+      for (let i = 0; i < count; i++) this.#refs.push(refOf(pool, from + i));
+      return;
+    }
+    const runs = this.#runs!;
+    const last = runs[runs.length - 1];
+    if (last && last[0] === pool && last[1] + last[2] === from) last[2] += count;
+    else runs.push([pool, from, count]);
+    this.#length += count;
+    if (runs.length > MAX_RUNS) void this.refs;
   }
 
   /** Rule `k` (0-based). */
   at(k: number): number {
-    return this.#refs ? this.#refs[k]! : refOf(0, this.#first + k);
+    if (this.#refs) return this.#refs[k]!;
+    for (const [pool, from, count] of this.#runs!) {
+      if (k < count) return refOf(pool, from + k);
+      k -= count;
+    }
+    return -1;
   }
 
   copy(): ChainState {
-    const c = new ChainState(this.id, this.name, this.hook, this.#first, this.#count);
+    const c = new ChainState(this.id, this.name, this.hook);
     c.policy = this.policy;
     c.policyCounters = this.policyCounters && { ...this.policyCounters };
     c.policyMode = this.policyMode;
     c.oldFoot = this.oldFoot;
-    if (this.#refs) c.#refs = [...this.#refs];
+    if (this.#refs) c.refs = [...this.#refs];
+    else {
+      c.#runs = this.#runs!.map((r) => [...r] as Run);
+      c.#length = this.#length;
+    }
     return c;
   }
 }
@@ -159,9 +220,12 @@ export class Snapshot {
   references(): Map<number, number> {
     const n = new Map<number, number>();
     for (const c of this.#chains) {
-      for (let k = 0; k < c.length; k++) {
-        const j = this.store.jumpOf(c.at(k));
-        if (j >= 0) n.set(j, (n.get(j) ?? 0) + 1);
+      for (const [pool, from, count] of c.runs()) {
+        const jumps = this.store.jumpsOf(pool);
+        for (let i = from; i < from + count; i++) {
+          const j = jumps[i]!;
+          if (j >= 0) n.set(j, (n.get(j) ?? 0) + 1);
+        }
       }
     }
     return n;
@@ -183,8 +247,12 @@ export class Snapshot {
   }
 
   append(c: ChainState, refs: readonly number[]): void {
-    const r = c.refs;
-    for (const x of refs) r.push(x);
+    for (let i = 0; i < refs.length; i++) c.appendRun(poolOf(refs[i]!), indexOf(refs[i]!), 1);
+  }
+
+  /** Appends a run of consecutive references (a block of restored rules). */
+  appendRun(c: ChainState, pool: number, from: number, count: number): void {
+    c.appendRun(pool, from, count);
   }
 
   replace(c: ChainState, at: number, ref: number): void {
@@ -218,7 +286,7 @@ export class Snapshot {
 
   /** -Z on a chain's rules and policy. */
   zero(c: ChainState): void {
-    for (let k = 0; k < c.length; k++) this.store.zero(c.at(k));
+    for (const [pool, from, count] of c.runs()) for (let i = from; i < from + count; i++) this.store.zero(refOf(pool, i));
     // A policy read from the kernel counts from zero again; one set in this snapshot keeps what was set.
     if (c.builtin && c.policyMode === CounterMode.Kept) {
       c.policyMode = c.oldFoot >= 0 ? CounterMode.SinceRead : CounterMode.Zero;
@@ -246,21 +314,17 @@ export class Snapshot {
   /**
    * The snapshot as the addon takes it: every chain, and the rules of
    * `only` (default: every chain) in chain order; or, given a list of rules,
-   * just those (with no chain counting them).
+   * just those (with no chain counting them). O(chains + runs): no work per rule.
    */
   plan(only?: readonly ChainState[] | readonly number[]): NativePlan {
     const chains = this.#chains;
-    const index = new Map(chains.map((c, i) => [c.id, i]));
-    const chainIndex = (id: number) => index.get(id) ?? -1;
+    const chainIndex = new Int32Array(this.#nextId).fill(-1);
+    chains.forEach((c, i) => (chainIndex[c.id] = i));
     const refs = only !== undefined && typeof only[0] === 'number' ? (only as readonly number[]) : undefined;
     const take = refs ? [] : ((only as readonly ChainState[] | undefined) ?? chains);
-    let n = refs ? refs.length : 0;
-    for (const c of take) n += c.length;
-    const rules = new Uint32Array(4 * n);
-    const jumps = new Int32Array(n);
-    let k = 0;
-    if (refs) for (const r of refs) this.store.writeRule(r, k++, rules, jumps, chainIndex);
-    for (const c of take) for (let i = 0; i < c.length; i++) this.store.writeRule(c.at(i), k++, rules, jumps, chainIndex);
+    const runs: number[] = [];
+    if (refs) for (const r of runsOf(refs)) runs.push(...r);
+    for (const c of take) for (const r of c.runs()) runs.push(...r);
     const counted = new Set(take);
     const planChains = chains.map((c): NativePlanChain => [
       c.name,
@@ -272,7 +336,9 @@ export class Snapshot {
       c.oldFoot,
       counted.has(c) ? c.length : 0,
     ]);
-    const plan: NativePlan = { pools: this.store.poolBuffers(), chains: planChains, rules, jumps };
+    const plan: NativePlan = { pools: this.store.planPools(), chains: planChains, runs: Uint32Array.from(runs), chainIndex };
+    const zeroed = this.store.zeroedList();
+    if (zeroed) plan.zeroed = zeroed;
     const pending = this.store.pendingBatch();
     if (pending) plan.pending = pending;
     return plan;

@@ -8,8 +8,11 @@
  * same numbers. Nothing here knows chains or commands: see snapshot.ts.
  */
 import { IptcError } from './errors.js';
-import { native, type FamilyName, type NativeParsed, type NativeRules } from './native.js';
+import { native, type FamilyName, type NativeParsed, type NativePlan, type NativePool, type NativeRules } from './native.js';
+import { Pending, type Origin } from './pending.js';
 import type { Counters } from './rule.js';
+
+export type { Origin } from './pending.js';
 
 /** How many rules a pool may hold: a reference is pool * STRIDE + index. */
 const STRIDE = 2 ** 24;
@@ -33,36 +36,15 @@ const LAYOUT = {
   ipv6: { counters: 152, header: 168 },
 };
 
-/** Why a rule was given, to name it when it turns out bad. */
-export interface Origin {
-  /** What the caller did: "append to INPUT", "line 12", ... */
-  what: string;
-  chain: string;
-  position?: number;
-}
-
 interface Pool {
   bytes: Buffer;
-  offsets: ArrayLike<number>;
+  offsets: Uint32Array;
   /** Per rule: the chain id it jumps or goes to, or -1. */
-  jumps: ArrayLike<number>;
+  jumps: Int32Array;
   /** The table as read: each rule's index among the kernel's entries (its counters' slot). */
   entryIndex?: Uint32Array;
   /** Printed specs, filled as rules are printed. */
   specs: (string | undefined)[];
-}
-
-/** Rules given as words, not parsed yet. */
-class Pending {
-  words: string[] = [];
-  counts: number[] = [];
-  chainJumps: number[] = [];
-  counters: bigint[] = [];
-  jumps: number[] = [];
-  origins: Origin[] = [];
-  get length(): number {
-    return this.counts.length;
-  }
 }
 
 export class RuleStore {
@@ -97,16 +79,9 @@ export class RuleStore {
     if (!this.#pending) {
       this.#pending = new Pending();
       this.#pendingPool = this.#pools.length;
-      this.#pools.push({ bytes: Buffer.alloc(0), offsets: [], jumps: this.#pending.jumps, specs: [] });
+      this.#pools.push({ bytes: Buffer.alloc(0), offsets: new Uint32Array(0), jumps: new Int32Array(0), specs: [] });
     }
-    const p = this.#pending;
-    p.words.push(words.join('\0'));
-    p.counts.push(words.length);
-    p.chainJumps.push(chainJump ? 1 : 0);
-    p.counters.push(counters?.packets ?? 0n, counters?.bytes ?? 0n);
-    p.jumps.push(jump);
-    p.origins.push(origin);
-    return refOf(this.#pendingPool, p.length - 1);
+    return refOf(this.#pendingPool, this.#pending.push(words, chainJump, jump, counters, origin));
   }
 
   /**
@@ -131,9 +106,10 @@ export class RuleStore {
   /**
    * Takes entries parsed elsewhere (a restore's): `count` entries of `bytes`
    * from `first`, each jumping to chain `jump` (or -1), with `counters` set.
-   * The Buffer becomes one pool, however many times it is used.
+   * The Buffer becomes one pool, however many times it is used: returns it;
+   * the rules are its entries from `first`.
    */
-  adopt(bytes: Buffer, offsets: Uint32Array, first: number, count: number, jump: number, counters: Counters | undefined): number[] {
+  adopt(bytes: Buffer, offsets: Uint32Array, first: number, count: number, jump: number, counters: Counters | undefined): number {
     let pool = this.#adopted.get(bytes);
     if (pool === undefined) {
       pool = this.#pools.length;
@@ -141,18 +117,15 @@ export class RuleStore {
       this.#adopted.set(bytes, pool);
     }
     const p = this.#pools[pool]!;
-    const jumps = p.jumps as Int32Array;
-    const L = LAYOUT[this.family];
-    const refs: number[] = [];
-    for (let i = first; i < first + count; i++) {
-      jumps[i] = jump;
-      if (counters) {
+    p.jumps.fill(jump, first, first + count);
+    if (counters) {
+      const L = LAYOUT[this.family];
+      for (let i = first; i < first + count; i++) {
         bytes.writeBigUInt64LE(counters.packets, offsets[i]! + L.counters);
         bytes.writeBigUInt64LE(counters.bytes, offsets[i]! + L.counters + 8);
       }
-      refs.push(refOf(pool, i));
     }
-    return refs;
+    return pool;
   }
 
   /**
@@ -162,25 +135,26 @@ export class RuleStore {
   parsePending(): void {
     const p = this.#pending;
     if (!p || p.length === 0) return;
+    const batch = p.batch();
     let parsed: NativeParsed;
     try {
-      parsed = native.parseRules(this.family, this.table, p.words.join('\0'), Uint32Array.from(p.counts), Uint8Array.from(p.chainJumps));
+      parsed = native.parseRules(this.family, this.table, batch.words, batch.counts, batch.chainJumps);
     } catch (e) {
       throw this.explainPending(e);
     }
     const L = LAYOUT[this.family];
-    for (let i = 0; i < p.length; i++) {
-      const pk = p.counters[2 * i]!;
-      const bk = p.counters[2 * i + 1]!;
-      if (pk || bk) {
-        parsed.bytes.writeBigUInt64LE(pk, parsed.offsets[i]! + L.counters);
-        parsed.bytes.writeBigUInt64LE(bk, parsed.offsets[i]! + L.counters + 8);
+    if (p.counters) {
+      for (let i = 0; i < p.length; i++) {
+        const c = p.countersOf(i);
+        if (!c.packets && !c.bytes) continue;
+        parsed.bytes.writeBigUInt64LE(c.packets, parsed.offsets[i]! + L.counters);
+        parsed.bytes.writeBigUInt64LE(c.bytes, parsed.offsets[i]! + L.counters + 8);
       }
     }
     const pool = this.#pools[this.#pendingPool]!;
     pool.bytes = parsed.bytes;
     pool.offsets = parsed.offsets;
-    pool.jumps = Int32Array.from(p.jumps);
+    pool.jumps = p.jumps.subarray(0, p.length);
     this.#pending = null;
     this.#pendingPool = -1;
   }
@@ -193,11 +167,10 @@ export class RuleStore {
     const o = p.origins[k];
     delete e.index;
     if (!o) return e;
-    const rule = p.words[k]?.split('\0').join(' ');
     e.message = `${o.what}: bad rule: ${e.message}`;
     e.chain = o.chain;
     if (o.position !== undefined) e.position = o.position;
-    if (rule !== undefined) e.rule = rule;
+    e.rule = p.words(k).join(' ');
     return e;
   }
 
@@ -211,8 +184,14 @@ export class RuleStore {
     return this.#pending !== null && poolOf(ref) === this.#pendingPool;
   }
 
+  /** Per rule of a pool, the chain id it jumps or goes to, or -1. */
+  jumpsOf(pool: number): ArrayLike<number> {
+    return this.#pending !== null && pool === this.#pendingPool ? this.#pending.jumps : this.#pools[pool]!.jumps;
+  }
+
   /** The chain id a rule jumps or goes to, or -1. */
   jumpOf(ref: number): number {
+    if (this.isPending(ref)) return this.#pending!.jumps[indexOf(ref)]!;
     return this.#pools[poolOf(ref)]!.jumps[indexOf(ref)]!;
   }
 
@@ -220,7 +199,7 @@ export class RuleStore {
   counters(ref: number): Counters {
     if (this.#zeroed.has(ref)) return { packets: 0n, bytes: 0n };
     const i = indexOf(ref);
-    if (this.isPending(ref)) return { packets: this.#pending!.counters[2 * i]!, bytes: this.#pending!.counters[2 * i + 1]! };
+    if (this.isPending(ref)) return this.#pending!.countersOf(i);
     const pool = this.#pools[poolOf(ref)]!;
     const at = pool.offsets[i]! + LAYOUT[this.family].counters;
     return { packets: pool.bytes.readBigUInt64LE(at), bytes: pool.bytes.readBigUInt64LE(at + 8) };
@@ -255,61 +234,30 @@ export class RuleStore {
     const s = new RuleStore(this.family, this.table);
     s.#pools.push(...this.#pools.map((p) => ({ ...p, specs: [...p.specs] })));
     for (const z of this.#zeroed) s.#zeroed.add(z);
-    const p = this.#pending;
-    if (p) {
-      const q = new Pending();
-      q.words = [...p.words];
-      q.counts = [...p.counts];
-      q.chainJumps = [...p.chainJumps];
-      q.counters = [...p.counters];
-      q.jumps = [...p.jumps];
-      q.origins = [...p.origins];
-      s.#pending = q;
+    if (this.#pending) {
+      s.#pending = this.#pending.copy();
       s.#pendingPool = this.#pendingPool;
-      s.#pools[this.#pendingPool]!.jumps = q.jumps;
     }
     return s;
   }
 
-  /** The pools as the addon takes them (pending ones as empty Buffers). */
-  poolBuffers(): Buffer[] {
-    return this.#pools.map((p) => p.bytes);
-  }
-
   /** The pending rules for a commit to parse, or undefined. */
-  pendingBatch(): { pool: number; words: string; counts: Uint32Array; chainJumps: Uint8Array; counters: BigUint64Array } | undefined {
+  pendingBatch(): NativePlan['pending'] {
     const p = this.#pending;
     if (!p || p.length === 0) return undefined;
-    return {
-      pool: this.#pendingPool,
-      words: p.words.join('\0'),
-      counts: Uint32Array.from(p.counts),
-      chainJumps: Uint8Array.from(p.chainJumps),
-      counters: BigUint64Array.from(p.counters),
-    };
+    return { pool: this.#pendingPool, ...p.batch() };
   }
 
-  /**
-   * Writes one rule into a plan's arrays at `k`: pool, offset (or pending
-   * index), counter mode, old entry index; and its jump (as a chain index).
-   */
-  writeRule(ref: number, k: number, rules: Uint32Array, jumps: Int32Array, chainIndex: (id: number) => number): void {
-    const pool = poolOf(ref);
-    const i = indexOf(ref);
-    const p = this.#pools[pool]!;
-    rules[4 * k] = pool;
-    if (this.isPending(ref)) {
-      rules[4 * k + 1] = i;
-      rules[4 * k + 2] = CounterMode.Set;
-    } else {
-      rules[4 * k + 1] = p.offsets[i]!;
-      if (p.entryIndex) {
-        rules[4 * k + 2] = this.#zeroed.has(ref) ? CounterMode.SinceRead : CounterMode.Kept;
-        rules[4 * k + 3] = p.entryIndex[i]!;
-      } else rules[4 * k + 2] = CounterMode.Set;
-    }
-    const j = p.jumps[i]!;
-    jumps[k] = j < 0 ? -1 : chainIndex(j);
+  /** The pools as the addon takes them (the pending one with its jumps only). */
+  planPools(): NativePool[] {
+    return this.#pools.map((p, i) =>
+      this.#pending && i === this.#pendingPool ? { bytes: p.bytes, jumps: this.#pending.jumps.subarray(0, this.#pending.length) } : p.entryIndex ? { bytes: p.bytes, offsets: p.offsets, jumps: p.jumps, entryIndex: p.entryIndex } : { bytes: p.bytes, offsets: p.offsets, jumps: p.jumps },
+    );
+  }
+
+  /** Rules of pool 0 whose counters were zeroed, for a plan. */
+  zeroedList(): Uint32Array | undefined {
+    return this.#zeroed.size ? Uint32Array.from(this.#zeroed, (r) => indexOf(r)) : undefined;
   }
 
   /** Remembers what the addon printed for these rules. */

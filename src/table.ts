@@ -327,7 +327,7 @@ export class Table {
       if (target.builtin) throw new IptcError(`cannot jump to built-in chain ${jump}`, { code: 'ERR_IPTC_PARSE', table: this.name, chain });
       id = target.id;
     }
-    this.#snap.append(c, this.#snap.store.adopt(bytes, offsets, first, count, id, counters));
+    this.#snap.appendRun(c, this.#snap.store.adopt(bytes, offsets, first, count, id, counters), first, count);
     this.#changes++;
     return this;
   }

@@ -11,7 +11,7 @@ import { IptcError } from './errors.js';
 import { native, type FamilyName, type NativePlan } from './native.js';
 import { Netns } from './netns.js';
 import { specsOf } from './printing.js';
-import type { Snapshot } from './snapshot.js';
+import type { ChainState, Snapshot } from './snapshot.js';
 
 export interface Problem {
   chain: string;
@@ -32,18 +32,36 @@ export interface Validation {
   problems: Problem[];
 }
 
-/** The plan with only the rules `keep` lists (indexes into plan order), chain counts to match. */
-function subPlan(plan: NativePlan, chainOf: Int32Array, keep: readonly number[]): NativePlan {
-  const rules = new Uint32Array(4 * keep.length);
-  const jumps = new Int32Array(keep.length);
+/**
+ * The plan with only some of its rules: those before `end` (in plan order)
+ * but the ones in `out`. Runs are cut, never expanded: O(runs + out).
+ */
+function subPlan(plan: NativePlan, end: number, out: ReadonlySet<number>): NativePlan {
+  const runs: number[] = [];
   const counts = new Array<number>(plan.chains.length).fill(0);
-  keep.forEach((i, k) => {
-    rules.set(plan.rules.subarray(4 * i, 4 * i + 4), 4 * k);
-    jumps[k] = plan.jumps[i]!;
-    counts[chainOf[i]!]++;
-  });
+  let chain = 0;
+  let left = plan.chains[0]?.[7] ?? 0; // rules of the current chain not yet walked
+  let k = 0; // plan index of the run's first rule
+  for (let r = 0; r < plan.runs.length; r += 3) {
+    const [pool, from, count] = [plan.runs[r]!, plan.runs[r + 1]!, plan.runs[r + 2]!];
+    for (let i = 0; i < count; ) {
+      while (left === 0 && chain < plan.chains.length - 1) left = plan.chains[++chain]![7];
+      // Rules i.. of this run, within this chain, before `end`, up to the next one left out.
+      let j = i;
+      const stop = Math.min(count, i + left);
+      while (j < stop && k + j < end && !out.has(k + j)) j++;
+      if (j > i) {
+        runs.push(pool, from + i, j - i);
+        counts[chain]! += j - i;
+      }
+      const skip = j < stop && (k + j >= end || out.has(k + j)) ? 1 : 0;
+      left -= j - i + skip;
+      i = j + skip;
+    }
+    k += count;
+  }
   const chains = plan.chains.map((c, i) => [c[0], c[1], c[2], c[3], c[4], c[5], c[6], counts[i]!] as typeof c);
-  return { pools: plan.pools, chains, rules, jumps };
+  return { ...plan, chains, runs: Uint32Array.from(runs) };
 }
 
 /** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. */
@@ -51,23 +69,22 @@ export async function validateSnapshot(family: FamilyName, table: string, snap: 
   snap.store.parsePending();
   const plan = snap.plan();
   const chains = snap.chains;
-  const n = plan.jumps.length;
-  const chainOf = new Int32Array(n);
-  const position = new Int32Array(n);
-  let i = 0;
-  chains.forEach((c, ci) => {
-    for (let k = 0; k < c.length; k++, i++) {
-      chainOf[i] = ci;
-      position[i] = k + 1;
+  const n = chains.reduce((sum, c) => sum + c.length, 0);
+  // Which chain, and where in it, rule `i` of the plan is.
+  const where = (i: number): [ChainState, number] => {
+    for (const c of chains) {
+      if (i < c.length) return [c, i];
+      i -= c.length;
     }
-  });
+    throw new Error('no such rule');
+  };
   const ns = Netns.create();
   try {
-    // Commits the chains and the rules listed there; the kernel's error, or null.
+    // Commits the chains and the rules before `end` but `out`; the kernel's error, or null.
     // (The namespace is ours alone: no xtables lock, no check of what was there.)
-    const attempt = async (keep: readonly number[]): Promise<IptcError | null> => {
+    const attempt = async (end: number, out: ReadonlySet<number>): Promise<IptcError | null> => {
       try {
-        await native.commitTable(family, table, ns.fd, subPlan(plan, chainOf, keep), {}, '', 0, true);
+        await native.commitTable(family, table, ns.fd, subPlan(plan, end, out), {}, '', 0, true);
         return null;
       } catch (e) {
         if (!(e instanceof IptcError)) throw e;
@@ -75,31 +92,31 @@ export async function validateSnapshot(family: FamilyName, table: string, snap: 
       }
     };
     const problems: Problem[] = [];
-    const headError = await attempt([]);
+    const headError = await attempt(0, new Set());
     if (headError) {
       return { table, family, ok: false, problems: [{ chain: '', position: 0, rule: '', code: headError.code, errno: headError.errno, reason: `the chains or policies alone are refused: ${headError.message}` }] };
     }
-    let rules = Array.from({ length: n }, (_, k) => k);
+    const out = new Set<number>();
     for (;;) {
-      const all = await attempt(rules);
+      const all = await attempt(n, out);
       if (!all) break;
-      // Bisect: a prefix of lo rules commits, one of hi does not.
+      // Bisect: the rules before lo commit, those before hi do not.
       let lo = 0;
-      let hi = rules.length;
+      let hi = n;
       let err = all;
       while (hi - lo > 1) {
         const mid = (lo + hi) >> 1;
-        const e = await attempt(rules.slice(0, mid));
+        const e = await attempt(mid, out);
         if (e) {
           hi = mid;
           err = e;
         } else lo = mid;
       }
-      const bad = rules[hi - 1]!;
-      const c = chains[chainOf[bad]!]!;
-      const spec = specsOf(snap, [c.at(position[bad]! - 1)])[0]!;
-      problems.push({ chain: c.name, position: position[bad]!, rule: spec.trim(), code: err.code, errno: err.errno, reason: err.message });
-      rules = rules.filter((r) => r !== bad);
+      const bad = hi - 1;
+      const [c, k] = where(bad);
+      const spec = specsOf(snap, [c.at(k)])[0]!;
+      problems.push({ chain: c.name, position: k + 1, rule: spec.trim(), code: err.code, errno: err.errno, reason: err.message });
+      out.add(bad);
     }
     return { table, family, ok: problems.length === 0, problems };
   } finally {

@@ -48,6 +48,7 @@ class CommitJob : public Job {
         }
       }
     }
+    if (!plan.Expand(failure)) return;
     RunInNetns(*netns, failure, [&] { Commit(); });
   }
 

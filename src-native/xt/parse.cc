@@ -18,7 +18,7 @@ bool ParseBatch(const Family& fam, const std::string& table, const RuleBatch& ba
   XtGuard guard(failure);
   if (!guard.ok()) return false;
   // getopt wants writable char*: one copy of all words, split in place.
-  std::string store = batch.words;
+  std::string store(batch.words ? batch.words : "", batch.size);
   std::vector<char*> argv;
   char program[] = "iptables";
   size_t at = 0;
@@ -97,7 +97,15 @@ bool ParseOneLocked(const Family& fam, const std::string& table, std::vector<cha
 }
 
 void ReadBatch(Napi::Value words, Napi::Value counts, Napi::Value chainJumps, RuleBatch& batch) {
-  batch.words = words.As<Napi::String>();
+  if (words.IsBuffer()) {
+    auto b = words.As<Napi::Buffer<char>>();
+    batch.words = b.Data();
+    batch.size = b.Length();
+  } else {
+    batch.own = words.As<Napi::String>();
+    batch.words = batch.own.data();
+    batch.size = batch.own.size();
+  }
   Napi::Uint32Array c = counts.As<Napi::Uint32Array>();
   batch.counts.assign(c.Data(), c.Data() + c.ElementLength());
   Napi::Uint8Array j = chainJumps.As<Napi::Uint8Array>();

@@ -14,11 +14,15 @@
 
 namespace iptc {
 
-// The words of several rules (what follows `-A CHAIN`): all words joined
-// with NUL bytes, how many words each rule has, and whether the word after
-// -j/-g names a user chain (then it is a jump, never an extension target).
+// The words of several rules (what follows `-A CHAIN`): all words, each
+// followed by a NUL byte (the last one's may be missing), how many words
+// each rule has, and whether the word after -j/-g names a user chain (then
+// it is a jump, never an extension target). The words are JavaScript's
+// Buffer (kept alive by whoever read the batch) or `own`.
 struct RuleBatch {
-  std::string words;
+  std::string own;
+  const char* words = nullptr;
+  size_t size = 0;
   std::vector<uint32_t> counts;
   std::vector<uint8_t> chainJumps;
   std::vector<uint64_t> counters;  // optional: packets, bytes per rule, set on its entries
@@ -42,7 +46,8 @@ bool ParseBatch(const Family& fam, const std::string& table, const RuleBatch& ba
 bool ParseOneLocked(const Family& fam, const std::string& table, std::vector<char*>& argv, bool jumpIsChain,
                     ParsedRules& out, Failure& failure);
 
-// Reads a batch from JavaScript: (words: string, counts: Uint32Array, chainJumps: Uint8Array).
+// Reads a batch from JavaScript: (words: string | Buffer, counts: Uint32Array,
+// chainJumps: Uint8Array). A Buffer is not copied: keep it referenced.
 void ReadBatch(Napi::Value words, Napi::Value counts, Napi::Value chainJumps, RuleBatch& batch);
 
 // parseRules(family, table, words, counts, chainJumps)

@@ -1,5 +1,7 @@
 #include "xt/plan.h"
 
+#include <algorithm>
+
 namespace iptc {
 
 const char* Plan::Entry(const Family& fam, const PlanRule& r) const {
@@ -10,21 +12,66 @@ const char* Plan::Entry(const Family& fam, const PlanRule& r) const {
     return parsed.bytes.data() + parsed.offsets[r.offset];
   }
   if (r.pool >= pools.size()) return nullptr;
-  const auto& p = pools[r.pool];
-  if (static_cast<size_t>(r.offset) + fam.headerSize > p.second) return nullptr;
-  const char* e = p.first + r.offset;
-  if (r.offset + fam.nextOffset(e) > p.second || fam.nextOffset(e) < fam.headerSize) return nullptr;
+  const PlanPool& p = pools[r.pool];
+  if (static_cast<size_t>(r.offset) + fam.headerSize > p.size) return nullptr;
+  const char* e = p.bytes + r.offset;
+  if (r.offset + fam.nextOffset(e) > p.size || fam.nextOffset(e) < fam.headerSize) return nullptr;
   return e;
+}
+
+bool Plan::Expand(Failure& failure) {
+  size_t n = 0;
+  for (size_t r = 0; r + 2 < runs.size(); r += 3) n += runs[r + 2];
+  rules.clear();
+  rules.reserve(n);
+  for (size_t r = 0; r + 2 < runs.size(); r += 3) {
+    uint32_t pool = runs[r], from = runs[r + 1], count = runs[r + 2];
+    bool pending = static_cast<int>(pool) == pendingPool;
+    if (pool >= pools.size() || (!pending && static_cast<size_t>(from) + count > pools[pool].count)) {
+      failure.set("ERR_IPTC_ARGUMENT", "the plan names rules its pools do not hold");
+      return false;
+    }
+    const PlanPool& p = pools[pool];
+    for (uint32_t i = from; i < from + count; i++) {
+      PlanRule pr;
+      pr.pool = pool;
+      pr.offset = pending ? i : p.offsets[i];
+      if (p.entryIndex) {
+        pr.oldIndex = p.entryIndex[i];
+        pr.mode = pool == 0 && std::binary_search(zeroed.begin(), zeroed.end(), i) ? kCountersSinceRead : kCountersKept;
+      }
+      int32_t j = p.jumps && i < p.count ? p.jumps[i] : -1;
+      pr.jump = j >= 0 && static_cast<size_t>(j) < chainIndex.size() ? chainIndex[j] : -1;
+      rules.push_back(pr);
+    }
+  }
+  return true;
+}
+
+template <typename T>
+std::pair<const T*, size_t> View(Napi::Value v) {
+  if (!v.IsTypedArray()) return {nullptr, 0};
+  auto a = v.As<Napi::TypedArrayOf<T>>();
+  return {a.Data(), a.ElementLength()};
 }
 
 void ReadPlan(Napi::Env env, Napi::Object o, Plan& plan, std::vector<Napi::Reference<Napi::Value>>& keep) {
   Napi::Array pools = o.Get("pools").As<Napi::Array>();
   plan.pools.resize(pools.Length());
   for (uint32_t i = 0; i < pools.Length(); i++) {
-    Napi::Value v = pools.Get(i);
-    auto b = v.As<Napi::Buffer<char>>();
-    plan.pools[i] = {b.Data(), b.Length()};
-    keep.push_back(Napi::Persistent(v));
+    Napi::Object p = pools.Get(i).As<Napi::Object>();
+    keep.push_back(Napi::Persistent(Napi::Value(p)));
+    PlanPool& pp = plan.pools[i];
+    auto b = p.Get("bytes").As<Napi::Buffer<char>>();
+    pp.bytes = b.Data();
+    pp.size = b.Length();
+    auto offsets = View<uint32_t>(p.Get("offsets"));
+    auto jumps = View<int32_t>(p.Get("jumps"));
+    auto entryIndex = View<uint32_t>(p.Get("entryIndex"));
+    pp.offsets = offsets.first;
+    pp.jumps = jumps.first;
+    pp.count = std::min(offsets.first ? offsets.second : jumps.second, jumps.second);
+    if (entryIndex.first && entryIndex.second >= pp.count) pp.entryIndex = entryIndex.first;
   }
   Napi::Array chains = o.Get("chains").As<Napi::Array>();
   plan.chains.resize(chains.Length());
@@ -41,25 +88,20 @@ void ReadPlan(Napi::Env env, Napi::Object o, Plan& plan, std::vector<Napi::Refer
     pc.oldFoot = c.Get(6u).As<Napi::Number>().Int64Value();
     pc.count = c.Get(7u).As<Napi::Number>().Uint32Value();
   }
-  Napi::Uint32Array rules = o.Get("rules").As<Napi::Uint32Array>();
-  Napi::Int32Array jumps = o.Get("jumps").As<Napi::Int32Array>();
-  size_t n = jumps.ElementLength();
-  if (rules.ElementLength() != 4 * n) throw Napi::TypeError::New(env, "plan: rules and jumps differ in length");
-  plan.rules.resize(n);
-  const uint32_t* r = rules.Data();
-  for (size_t i = 0; i < n; i++) {
-    PlanRule& pr = plan.rules[i];
-    pr.pool = r[4 * i];
-    pr.offset = r[4 * i + 1];
-    pr.mode = static_cast<uint8_t>(r[4 * i + 2]);
-    pr.oldIndex = r[4 * i + 3];
-    pr.jump = jumps[i];
-  }
+  auto runs = View<uint32_t>(o.Get("runs"));
+  plan.runs.assign(runs.first, runs.first + runs.second);
+  auto ci = View<int32_t>(o.Get("chainIndex"));
+  plan.chainIndex.assign(ci.first, ci.first + ci.second);
+  auto z = View<uint32_t>(o.Get("zeroed"));
+  plan.zeroed.assign(z.first, z.first + z.second);
+  std::sort(plan.zeroed.begin(), plan.zeroed.end());
   Napi::Value pending = o.Get("pending");
   if (pending.IsObject()) {
     Napi::Object p = pending.As<Napi::Object>();
     plan.pendingPool = p.Get("pool").As<Napi::Number>().Int32Value();
-    ReadBatch(p.Get("words"), p.Get("counts"), p.Get("chainJumps"), plan.pending);
+    Napi::Value words = p.Get("words");
+    keep.push_back(Napi::Persistent(words));
+    ReadBatch(words, p.Get("counts"), p.Get("chainJumps"), plan.pending);
     Napi::Value c = p.Get("counters");
     if (c.IsTypedArray()) {
       auto k = c.As<Napi::TypedArrayOf<uint64_t>>();

@@ -1,17 +1,20 @@
 // A table as JavaScript describes it to the addon, for printing and for
-// committing: its chains in order, and per rule where its entry bytes are
-// (pools: Buffers of entries back to back; the table as read is one, rules
-// parsed since are others) with its jump and its counters' fate. Read on the
-// JavaScript thread (the Buffers are kept referenced), used on any.
+// committing: its chains in order, and their rules as runs of consecutive
+// rules of pools (a pool: a Buffer of entries back to back, where each of
+// its rules starts, which chain id each jumps to, and, for the table as
+// read, each rule's index among the kernel's entries). JavaScript does no
+// work per rule; Expand() makes the rule list, on whatever thread uses it.
+// Read on the JavaScript thread (the Buffers are kept referenced).
 //
-//   { pools: Buffer[],
+//   { pools: { bytes, offsets?, jumps, entryIndex? }[],
 //     chains: [name, hook, policy, policyMode, packets, bytes, oldFoot, count][],
-//     rules: Uint32Array   (4 per rule: pool, offset, counter mode, old index),
-//     jumps: Int32Array    (per rule: the chain it jumps or goes to, or -1),
-//     pending?: { pool, words, counts, chainJumps } }
+//     runs: Uint32Array        (3 per run: pool, first rule, count),
+//     chainIndex: Int32Array   (chain id -> index in chains, -1 for none),
+//     zeroed?: Uint32Array     (rules of pool 0 whose counters were zeroed),
+//     pending?: { pool, words, counts, chainJumps, counters? } }
 //
 // Pending rules are words not parsed yet (they are parsed on the worker
-// thread that commits): the rules of pool `pending.pool` name them by index.
+// thread that commits): pool `pending.pool`, rule k is the k-th entry parsed.
 #pragma once
 #include <napi.h>
 #include <stdint.h>
@@ -43,21 +46,36 @@ struct PlanChain {
 };
 
 struct PlanRule {
-  uint32_t pool = 0, offset = 0;
+  uint32_t pool = 0, offset = 0;  // offset in the pool's bytes (pending: the rule's index)
   uint8_t mode = kCountersSet;
   uint32_t oldIndex = 0;
-  int32_t jump = -1;
+  int32_t jump = -1;  // index in Plan::chains
+};
+
+struct PlanPool {
+  const char* bytes = nullptr;
+  size_t size = 0;
+  const uint32_t* offsets = nullptr;
+  const int32_t* jumps = nullptr;
+  const uint32_t* entryIndex = nullptr;  // the table as read only
+  size_t count = 0;                      // rules (length of offsets and jumps)
 };
 
 struct Plan {
-  std::vector<std::pair<const char*, size_t>> pools;
+  std::vector<PlanPool> pools;
   std::vector<PlanChain> chains;
-  std::vector<PlanRule> rules;
+  std::vector<uint32_t> runs;  // 3 per run
+  std::vector<int32_t> chainIndex;
+  std::vector<uint32_t> zeroed;  // sorted
+  std::vector<PlanRule> rules;   // made by Expand()
   // Words to parse first (see above), and what parsing made of them.
   int pendingPool = -1;
   RuleBatch pending;
   ParsedRules parsed;
 
+  // Makes `rules` from the runs (pending rules must be parsed first). On a
+  // run outside its pool fails with ERR_IPTC_ARGUMENT.
+  bool Expand(Failure& failure);
   // The entry of a rule (pending ones once parsed); nullptr when out of range.
   const char* Entry(const Family& fam, const PlanRule& r) const;
 };

@@ -295,7 +295,7 @@ Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
   ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
   Described d;
   Failure failure;
-  if (!DescribeRules(fam, plan, d, failure)) Throw(env, failure);
+  if (!plan.Expand(failure) || !DescribeRules(fam, plan, d, failure)) Throw(env, failure);
   Napi::Object o = Napi::Object::New(env);
   o.Set("specs", Napi::String::New(env, d.specs));
   auto ab = Napi::ArrayBuffer::New(env, d.counters.size() * sizeof(uint64_t));
@@ -323,7 +323,7 @@ Napi::Value SaveRulesJs(const Napi::CallbackInfo& info) {
   ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
   std::string out;
   Failure failure;
-  if (!SaveRules(fam, plan, info[2].ToBoolean(), out, failure)) Throw(env, failure);
+  if (!plan.Expand(failure) || !SaveRules(fam, plan, info[2].ToBoolean(), out, failure)) Throw(env, failure);
   return Napi::String::New(env, out);
 }
 

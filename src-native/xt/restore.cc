@@ -211,6 +211,7 @@ class Compiler {
       if (skipping) continue;
       if (!inBlock) return framing(line, "expected a *table line first, got \"" + std::string(l.substr(0, 60)) + "\"");
       if (framingOnly) continue;
+      merged_ = false;
       if (!(l[0] == ':' ? Chain(*cur, l, line, f) : Command(*cur, l, line, f))) {
         blocks.pop_back();
         cur = nullptr;
@@ -219,7 +220,7 @@ class Compiler {
         framingOnly = true;
         continue;
       }
-      cur->opCount++;
+      if (!merged_) cur->opCount++;
     }
     if (inBlock || skipping) return framing(line + 1, "COMMIT expected");
     if (framingOnly) {
@@ -326,6 +327,15 @@ class Compiler {
     }
     op.count = parsed.perRule.back();
     if (chainJump) op.jump = Name(*jump);
+    // -A lines to one chain with one jump and no counters, one after another,
+    // are one op: JavaScript appends them at once.
+    Op* prev = ops.empty() || b.opCount == 0 || ops.size() <= b.firstOp ? nullptr : &ops.back();
+    if (prev && prev->kind == kAppend && prev->chain == op.chain && prev->jump == op.jump && !prev->hasCounters &&
+        !op.hasCounters && prev->first + prev->count == op.first) {
+      prev->count += op.count;
+      merged_ = true;
+      return true;
+    }
     ops.push_back(op);
     return true;
   }
@@ -356,6 +366,7 @@ class Compiler {
   std::set<std::string> declared_;
   std::vector<std::string> words_;  // reused from line to line
   std::vector<char*> argv_;
+  bool merged_ = false;    // the last line's op joined the one before
   std::string lastChain_;  // -A lines name one chain after another: its name's index, kept
   int32_t lastChainName_ = -1;
   std::unordered_map<std::string, int32_t> nameAt_;
@@ -363,11 +374,26 @@ class Compiler {
 
 class CompileJob : public Job {
  public:
-  CompileJob(const Family& fam, std::string text, bool counters, bool noflush, std::string only)
-      : text_(std::move(text)), c_(fam, counters, noflush, std::move(only)) {}
+  CompileJob(const Family& fam, bool counters, bool noflush, std::string only)
+      : c_(fam, counters, noflush, std::move(only)) {}
+  // The text: a string (converted now), or UTF-8 pieces (joined on the worker).
+  void SetText(Napi::Value v) {
+    if (!v.IsArray()) {
+      text_ = v.As<Napi::String>();
+      return;
+    }
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value b = a.Get(i);
+      auto buf = b.As<Napi::Buffer<char>>();
+      pieces_.emplace_back(buf.Data(), buf.Length());
+      keep_.push_back(Napi::Persistent(b));
+    }
+  }
   // A bad line ends the input there: the blocks before it stand (iptables-
   // restore commits each table at its COMMIT), and the error comes with them.
   void Run() override {
+    for (const auto& p : pieces_) text_.append(p.first, p.second);
     if (!c_.Run(text_, error_) && error_.code != "ERR_IPTC_PARSE") failure = error_;
   }
   Napi::Value Result(Napi::Env env) override {
@@ -412,6 +438,8 @@ class CompileJob : public Job {
 
  private:
   std::string text_;
+  std::vector<std::pair<const char*, size_t>> pieces_;
+  std::vector<Napi::Reference<Napi::Value>> keep_;
   Compiler c_;
   Failure error_;
 };
@@ -422,8 +450,9 @@ Napi::Value CompileRestore(const Napi::CallbackInfo& info) {
   const Family& fam = FamilyFor(info[0].As<Napi::String>());
   Napi::Object opts = info[2].As<Napi::Object>();
   Napi::Value only = opts.Get("table");
-  auto job = std::make_unique<CompileJob>(fam, info[1].As<Napi::String>(), opts.Get("counters").ToBoolean(),
-                                          opts.Get("noflush").ToBoolean(), only.IsString() ? std::string(only.As<Napi::String>()) : "");
+  auto job = std::make_unique<CompileJob>(fam, opts.Get("counters").ToBoolean(), opts.Get("noflush").ToBoolean(),
+                                          only.IsString() ? std::string(only.As<Napi::String>()) : "");
+  job->SetText(info[1]);
   return RunJob(info.Env(), std::move(job), info[3].ToBoolean());
 }
 

@@ -9,7 +9,7 @@
 
 namespace iptc {
 
-// compileRestore(family, text, { counters, noflush, table }, async) ->
+// compileRestore(family, text | Buffer[] (UTF-8 pieces), { counters, noflush, table }, async) ->
 //   { blocks: [table, line, firstOp, opCount][],
 //     names: string[],          chain names, policies, and commands' words (NUL-joined)
 //     ops: Uint32Array,         8 per op: kind, line, chain, jump, first, count, arg, hasCounters
@@ -17,7 +17,8 @@ namespace iptc {
 //     bytes: Buffer, offsets: Uint32Array }  the parsed entries of every -A line
 // kind 1 `:CHAIN POLICY`: chain = name, arg = policy name;
 // kind 2 `-A CHAIN rule`: chain, jump (name of the chain it jumps or goes
-//   to, or -1), first/count its entries;
+//   to, or -1), first/count its entries; consecutive -A lines with one
+//   chain and jump and no counters are one op (line: the first's);
 // kind 3 any other command: arg = its words.
 // A bad line ends the input: `error` (ERR_IPTC_PARSE with `line`) comes with
 // the blocks complete before it.
