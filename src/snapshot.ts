@@ -78,6 +78,12 @@ export class ChainState {
     return this.hook >= 0;
   }
 
+  /** The policy's counters as the snapshot shows them (zeroed, or to be zeroed by the commit, as zero). */
+  get shownCounters(): Counters | undefined {
+    if (!this.builtin) return undefined;
+    return this.policyMode === CounterMode.SinceRead || this.policyMode === CounterMode.Zero ? { packets: 0n, bytes: 0n } : this.policyCounters;
+  }
+
   get length(): number {
     return this.#refs ? this.#refs.length : this.#length;
   }
@@ -288,9 +294,13 @@ export class Snapshot {
   zero(c: ChainState): void {
     for (const [pool, from, count] of c.runs()) for (let i = from; i < from + count; i++) this.store.zero(refOf(pool, i));
     // A policy read from the kernel counts from zero again; one set in this snapshot keeps what was set.
+    // (The counters read stay: the commit subtracts them from the kernel's.)
     if (c.builtin && c.policyMode === CounterMode.Kept) {
-      c.policyMode = c.oldFoot >= 0 ? CounterMode.SinceRead : CounterMode.Zero;
-      c.policyCounters = { packets: 0n, bytes: 0n };
+      if (c.oldFoot >= 0) c.policyMode = CounterMode.SinceRead;
+      else {
+        c.policyMode = CounterMode.Zero;
+        c.policyCounters = { packets: 0n, bytes: 0n };
+      }
     }
   }
 

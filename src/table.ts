@@ -217,7 +217,7 @@ export class Table {
     checkOptionsObject(options, 'save options');
     const lines = ruleLines(this.#snap, !!options.counters);
     const head = this.#snap.chains.map((c) =>
-      c.builtin ? `:${c.name} ${c.policy} [${c.policyCounters!.packets}:${c.policyCounters!.bytes}]` : `:${c.name} - [0:0]`,
+      c.builtin ? `:${c.name} ${c.policy} [${c.shownCounters!.packets}:${c.shownCounters!.bytes}]` : `:${c.name} - [0:0]`,
     );
     return `*${this.name}\n${head.join('\n')}\n${lines}COMMIT\n`;
   }
@@ -599,7 +599,7 @@ function chainInfo(c: ChainState, refs: Map<number, number>): Chain {
   const info: Chain = { name: c.name, builtin: c.builtin, references: refs.get(c.id) ?? 0, length: c.length };
   if (c.builtin) {
     info.policy = c.policy!;
-    info.counters = { ...c.policyCounters! };
+    info.counters = { ...c.shownCounters! };
   }
   return info;
 }

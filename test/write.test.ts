@@ -70,6 +70,37 @@ for (const family of ['ipv4', 'ipv6'] as const) {
       expect(after).toContain('[0:0] -A OUTPUT -p udp -m udp --dport 53 -j ACCEPT');
     });
 
+    it('keeps built-in policy counters across a commit (iptables 1.8.10; 1.8.9 restarts them), restarts them on -Z, -P without counters', async () => {
+      const s = ns();
+      s.sh('ip link set lo up');
+      const ping = () => s.sh(family === 'ipv4' ? 'ping -c 3 -i 0.01 -W 1 127.0.0.1' : 'ping -6 -c 3 -i 0.01 -W 1 ::1');
+      const policy = (chain: string) => / \[(\d+):(\d+)\]$/.exec(s.save(family, 'filter', true).split('\n').find((l) => l.startsWith(`:${chain} `))!)!.slice(1).map(Number);
+      s.restore('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', family); // the table counts once it exists
+      ping();
+      const [before] = policy('OUTPUT');
+      expect(before).toBeGreaterThanOrEqual(6);
+      // The oracle: iptables-legacy 1.8.9 restarts them at any commit.
+      const ref = ns();
+      ref.sh('ip link set lo up');
+      ref.restore('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', family);
+      ref.sh(family === 'ipv4' ? 'ping -c 3 -i 0.01 -W 1 127.0.0.1' : 'ping -6 -c 3 -i 0.01 -W 1 ::1');
+      ref.ipt('-A INPUT -j ACCEPT', family);
+      expect(ref.save(family, 'filter', true)).toContain(':OUTPUT ACCEPT [0:0]');
+      // iptc-node keeps them, through an async and a sync commit.
+      await Table.update('filter', { family, netns: s.ns }, (t) => void t.append('INPUT', '-j ACCEPT'));
+      expect(policy('OUTPUT')[0]).toBeGreaterThanOrEqual(before!);
+      Table.updateSync('filter', { family, netns: s.ns }, (t) => void t.append('INPUT', '-j ACCEPT'));
+      expect(policy('OUTPUT')[0]).toBeGreaterThanOrEqual(before!);
+      // -Z restarts them (counting since the read), -P without counters too (as libiptc), -P with counters sets them.
+      await Table.update('filter', { family, netns: s.ns }, (t) => void t.zero('OUTPUT'));
+      expect(policy('OUTPUT')[0]).toBeLessThan(before!);
+      ping();
+      await Table.update('filter', { family, netns: s.ns }, (t) => void t.setPolicy('OUTPUT', 'ACCEPT'));
+      expect(policy('OUTPUT')).toEqual([0, 0]);
+      await Table.update('filter', { family, netns: s.ns }, (t) => void t.setPolicy('OUTPUT', 'ACCEPT', { packets: 9n, bytes: 99n }));
+      expect(policy('OUTPUT')).toEqual([9, 99]);
+    });
+
     it('refuses to overwrite a change made underneath it', async () => {
       const s = ns();
       s.ipt('-A INPUT -s 10.0.0.1 -j ACCEPT'.replace('10.0.0.1', family === 'ipv4' ? '10.0.0.1' : '2001:db8::1'), family);
