@@ -91,9 +91,12 @@ export function applyCommand(table: Table, input: string | string[], counters?: 
       table.zero(chain, rest[0] === undefined ? undefined : position(rest[0], '-Z'));
       return undefined;
     case 'policy': {
+      // -P CHAIN TARGET, with counters as iptables takes them: -c P B, --set-counters P B, or -c P,B (or restore's [p:b]).
       const target = rest[0];
-      if (target === undefined || rest.length > 1) throw new IptcError('-P needs a chain and a target (ACCEPT or DROP)', { code: 'ERR_IPTC_PARSE' });
-      table.setPolicy(needChain(), target as 'ACCEPT' | 'DROP');
+      const words = policyCounters(rest.slice(1));
+      const given = words === undefined ? counters : words;
+      if (target === undefined || given === null) throw new IptcError('-P needs a chain and a target (ACCEPT or DROP), and at most its counters (-c PACKETS BYTES)', { code: 'ERR_IPTC_PARSE' });
+      table.setPolicy(needChain(), target as 'ACCEPT' | 'DROP', given);
       return undefined;
     }
     case 'rename':
@@ -102,6 +105,18 @@ export function applyCommand(table: Table, input: string | string[], counters?: 
       return undefined;
   }
   return undefined;
+}
+
+/** The counters after -P CHAIN TARGET: undefined when none are given, null when the words are not counters. */
+function policyCounters(words: string[]): Counters | undefined | null {
+  if (words.length === 0) return undefined;
+  const num = (w: string | undefined) => (w !== undefined && /^[0-9]+$/.test(w) && BigInt(w) < 2n ** 64n ? BigInt(w) : null);
+  if (words[0] !== '-c' && words[0] !== '--set-counters') return null;
+  const [p, b] = words.length === 2 && words[1]!.includes(',') ? words[1]!.split(',', 2) : [words[1], words[2]];
+  const packets = num(p);
+  const bytes = num(b);
+  if (packets === null || bytes === null || words.length > (words[1]?.includes(',') ? 2 : 3)) return null;
+  return { packets, bytes };
 }
 
 function noMore(rest: string[], cmd: string): void {

@@ -25,6 +25,8 @@ export function badChainName(name: unknown): string | null {
   if (typeof name !== 'string') return `chain name must be a string, got ${typeof name}`;
   if (name.length === 0) return 'chain name must not be empty';
   if (name.includes('\0')) return 'chain name must not contain NUL bytes';
+  // A lone surrogate has no UTF-8: the kernel would get U+FFFD, another name.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name)) return `chain name ${show(name)} is not valid Unicode (a lone surrogate)`;
   if (Buffer.byteLength(name) > MAX_CHAIN_NAME) {
     return `chain name '${name}' is too long (${Buffer.byteLength(name)} bytes, at most ${MAX_CHAIN_NAME})`;
   }

@@ -424,7 +424,11 @@ export class Table {
     return this;
   }
 
-  /** -E: renames a user chain; rules that jump to it follow. */
+  /**
+   * -E: renames a user chain; rules that jump to it follow. As iptables, the
+   * new name may be a target's (LOG); unlike iptables 1.8.9, not one with
+   * blanks (its own iptables-save text of such a table does not restore).
+   */
   renameChain(from: string, to: string): this {
     this.#mutable();
     const c = this.#need(from);
@@ -432,7 +436,6 @@ export class Table {
     const bad = badChainName(to);
     if (bad) throw argumentError(bad, { table: this.name, chain: String(to) });
     if (this.#snap.find(to)) throw argumentError(`chain '${to}' already exists`, { table: this.name, chain: to });
-    if (this.#isTargetName(to)) throw argumentError(`chain name '${to}' may not clash with a target name`, { table: this.name, chain: to });
     this.#snap.renameChain(c, to);
     this.#changes++;
     return this;
