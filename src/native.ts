@@ -153,7 +153,7 @@ export interface Native {
   lockRelease(fd: number): void;
 }
 
-const SYSTEM_PACKAGES = 'libip4tc2 libip6tc2 libxtables12 iptables (to build from source: libiptc-dev libxtables-dev pkg-config g++ make python3)';
+const SYSTEM_PACKAGES = 'libxtables12 iptables (to build from source: libiptc-dev libxtables-dev pkg-config g++ make python3)';
 
 function load(): Native {
   if (process.platform !== 'linux') {
