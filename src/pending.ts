@@ -10,10 +10,18 @@ import type { Counters } from './rule.js';
 
 /** Why a rule was given, to name it when it turns out bad. */
 export interface Origin {
-  /** What the caller did: "append to INPUT", "insert into INPUT at 3", ... */
-  what: string;
+  /** What the caller did. */
+  op: 'append' | 'insert' | 'replace';
   chain: string;
-  position?: number;
+  position: number;
+  /** Which change of the snapshot (1 for the first). */
+  change: number;
+}
+
+/** "append to INPUT (change 3)" */
+export function describeOrigin(o: Origin): string {
+  const what = o.op === 'append' ? `append to ${o.chain}` : o.op === 'insert' ? `insert into ${o.chain} at ${o.position}` : `replace rule ${o.position} of ${o.chain}`;
+  return `${what} (change ${o.change})`;
 }
 
 function grown<T extends Uint8Array | Uint32Array | Int32Array | BigUint64Array>(a: T, need: number): T {
@@ -27,6 +35,8 @@ export class Pending {
   length = 0;
   bytes = Buffer.allocUnsafe(1 << 16);
   used = 0;
+  /** Words not yet in `bytes`: encoded a few kilobytes at a time. */
+  #text = '';
   counts = new Uint32Array(256);
   chainJumps = new Uint8Array(256);
   jumps = new Int32Array(256);
@@ -35,15 +45,8 @@ export class Pending {
 
   push(words: readonly string[], chainJump: boolean, jump: number, counters: Counters | undefined, origin: Origin): number {
     const k = this.length;
-    let text = '';
-    for (const w of words) text += `${w}\0`;
-    const most = 3 * text.length;
-    if (this.used + most > this.bytes.length) {
-      const b = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + most));
-      this.bytes.copy(b, 0, 0, this.used);
-      this.bytes = b;
-    }
-    this.used += this.bytes.write(text, this.used);
+    for (let i = 0; i < words.length; i++) this.#text += `${words[i]}\0`;
+    if (this.#text.length > 8192) this.#flush();
     this.counts = grown(this.counts, k + 1);
     this.chainJumps = grown(this.chainJumps, k + 1);
     this.jumps = grown(this.jumps, k + 1);
@@ -60,6 +63,19 @@ export class Pending {
     return k;
   }
 
+  #flush(): void {
+    const text = this.#text;
+    if (!text) return;
+    const most = 3 * text.length;
+    if (this.used + most > this.bytes.length) {
+      const b = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + most));
+      this.bytes.copy(b, 0, 0, this.used);
+      this.bytes = b;
+    }
+    this.used += this.bytes.write(text, this.used);
+    this.#text = '';
+  }
+
   countersOf(k: number): Counters {
     const c = this.counters;
     return c && 2 * k + 1 < c.length ? { packets: c[2 * k]!, bytes: c[2 * k + 1]! } : { packets: 0n, bytes: 0n };
@@ -67,6 +83,7 @@ export class Pending {
 
   /** Rule k's words, for an error message. */
   words(k: number): string[] {
+    this.#flush();
     let at = 0;
     for (let i = 0; i < k; i++) for (let w = 0; w < this.counts[i]!; w++) at = this.bytes.indexOf(0, at) + 1;
     const out: string[] = [];
@@ -80,12 +97,14 @@ export class Pending {
 
   /** The batch as the addon takes it (views, no copies). */
   batch(): { words: Buffer; counts: Uint32Array; chainJumps: Uint8Array; counters?: BigUint64Array } {
+    this.#flush();
     const n = this.length;
     const b = { words: this.bytes.subarray(0, this.used), counts: this.counts.subarray(0, n), chainJumps: this.chainJumps.subarray(0, n) };
     return this.counters ? { ...b, counters: this.counters.subarray(0, Math.min(2 * n, this.counters.length)) } : b;
   }
 
   copy(): Pending {
+    this.#flush();
     const p = new Pending();
     p.length = this.length;
     p.bytes = Buffer.from(this.bytes.subarray(0, this.used));

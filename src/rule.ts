@@ -298,8 +298,14 @@ export function ruleWords(rule: RuleInput): string[] {
   return w;
 }
 
+const kebabs = new Map<string, string>();
 function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  let k = kebabs.get(name);
+  if (k === undefined) {
+    k = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (kebabs.size < 4096) kebabs.set(name, k);
+  }
+  return k;
 }
 
 function optionWords(options: OptionsInput | undefined): string[] {

@@ -85,15 +85,31 @@ export function jumpWord(words: readonly string[]): { name: string; goto: boolea
   return undefined;
 }
 
+/** Whether a word is -s/-d or one of their long spellings (or a unique abbreviation of one). */
+function isAddressOption(w: string): boolean {
+  if (w.length === 2) return w === '-s' || w === '-d';
+  if (w.charCodeAt(1) !== 45 /* - */ || w.length < 4) return false;
+  const c = w.charCodeAt(2);
+  if (c === 115 /* s */) return 'source'.startsWith(w.slice(2)) || 'src'.startsWith(w.slice(2));
+  if (c === 100 /* d */) return 'destination'.startsWith(w.slice(2)) || 'dst'.startsWith(w.slice(2));
+  return false;
+}
+
 /** The value of every -s/-d option (also --source, --src, --destination, --dst, attached or with =). */
 function addressValues(words: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
-    if (/^-[sd]$/.test(w) || /^--(?:s(?:o(?:u(?:r(?:c(?:e)?)?)?)?|rc?)|d(?:e(?:s(?:t(?:i(?:n(?:a(?:t(?:i(?:o(?:n)?)?)?)?)?)?)?)?)?|st?))$/.test(w)) {
+    if (w.charCodeAt(0) !== 45 /* - */ || w.length < 2) continue;
+    const c = w.charCodeAt(1);
+    if (c !== 115 && c !== 100 && c !== 45) continue; // -s -d --
+    if (isAddressOption(w)) {
       if (i + 1 < words.length) out.push(words[i + 1]!);
-    } else if (/^-[sd]./.test(w)) out.push(w.slice(2));
-    else if (/^--(?:source|src|destination|dst)=/.test(w)) out.push(w.slice(w.indexOf('=') + 1));
+    } else if (c !== 45) out.push(w.slice(2)); // -s10.0.0.1
+    else {
+      const eq = w.indexOf('=');
+      if (eq > 0 && isAddressOption(w.slice(0, eq))) out.push(w.slice(eq + 1));
+    }
   }
   return out;
 }

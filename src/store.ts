@@ -9,7 +9,7 @@
  */
 import { IptcError } from './errors.js';
 import { native, type FamilyName, type NativeParsed, type NativePlan, type NativePool, type NativeRules } from './native.js';
-import { Pending, type Origin } from './pending.js';
+import { describeOrigin, Pending, type Origin } from './pending.js';
 import type { Counters } from './rule.js';
 
 export type { Origin } from './pending.js';
@@ -167,7 +167,7 @@ export class RuleStore {
     const o = p.origins[k];
     delete e.index;
     if (!o) return e;
-    e.message = `${o.what}: bad rule: ${e.message}`;
+    e.message = `${describeOrigin(o)}: bad rule: ${e.message}`;
     e.chain = o.chain;
     if (o.position !== undefined) e.position = o.position;
     e.rule = p.words(k).join(' ');

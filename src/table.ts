@@ -20,6 +20,7 @@ import { withNetnsFd, type NetnsOption } from './netns.js';
 import { ruleLines, rulesOf, specsOf } from './printing.js';
 import type { Counters, DecodedRule } from './rule.js';
 import { checkCounters, interfacesGiven, jumpWord, maySplit, ruleInputWords, type RuleSpec } from './rulewords.js';
+import type { Origin } from './pending.js';
 import { BUILTINS, Snapshot, type ChainState, type Policy } from './snapshot.js';
 import { validateSnapshot, type Validation } from './validate.js';
 import { checkOptionsObject, joinWords } from './words.js';
@@ -236,7 +237,7 @@ export class Table {
    * list several addresses) or kept as words for later. Checks what the
    * words alone tell first.
    */
-  #rules(chain: string, rule: RuleSpec, what: string, position?: number): number[] {
+  #rules(chain: string, rule: RuleSpec, op: Origin['op'], position: number): number[] {
     const { words, counters } = ruleInputWords(rule, this.name, chain);
     const given = interfacesGiven(words);
     const problem = interfaceProblem(chain, given.in, given.out);
@@ -249,7 +250,7 @@ export class Table {
     const jump = target ? target.id : -1;
     const store = this.#snap.store;
     if (!this.#eager && !maySplit(words)) {
-      return [store.addPending(words, target !== undefined, jump, counters, { what: `${what} (change ${this.#changes + 1})`, chain, position })];
+      return [store.addPending(words, target !== undefined, jump, counters, { op, chain, position, change: this.#changes + 1 })];
     }
     try {
       return store.addParsed(words, target !== undefined, jump, counters).refs;
@@ -307,7 +308,7 @@ export class Table {
   append(chain: string, rule: RuleSpec): this {
     this.#mutable();
     const c = this.#need(chain);
-    this.#snap.append(c, this.#rules(chain, rule, `append to ${chain}`, c.length + 1));
+    this.#snap.append(c, this.#rules(chain, rule, 'append', c.length + 1));
     this.#changes++;
     return this;
   }
@@ -338,7 +339,7 @@ export class Table {
     const c = this.#need(chain);
     this.#checkPosition(c, position, c.length + 1, 'insert');
     // As iptables does for several addresses: each at the same position.
-    const refs = this.#rules(chain, rule, `insert into ${chain} at ${position}`, position);
+    const refs = this.#rules(chain, rule, 'insert', position);
     this.#snap.insert(c, position - 1, [...refs].reverse());
     this.#changes++;
     return this;
@@ -349,7 +350,7 @@ export class Table {
     this.#mutable();
     const c = this.#need(chain);
     this.#checkPosition(c, position, c.length, 'replace');
-    const refs = this.#rules(chain, rule, `replace rule ${position} of ${chain}`, position);
+    const refs = this.#rules(chain, rule, 'replace', position);
     if (refs.length !== 1) {
       throw argumentError('a replacement rule must give a single source and destination address', { table: this.name, chain });
     }

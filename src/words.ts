@@ -100,14 +100,16 @@ export function joinWords(words: readonly string[]): string {
 
 /** Checks a caller's list of rule words: strings, no NUL bytes, not too long, not too many. */
 export function checkWordList(words: readonly unknown[]): string[] {
-  return checkCount([...words]).map((w, i) => {
+  checkCount(words as unknown[]);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
     if (typeof w !== 'string') {
       throw new IptcError(`rule word ${i + 1} must be a string, got ${w === null ? 'null' : typeof w}`, { code: 'ERR_IPTC_ARGUMENT' });
     }
     if (w.includes('\0')) throw new IptcError(`NUL byte in rule word ${i + 1}`, { code: 'ERR_IPTC_PARSE' });
     if (w.length > MAX_WORD) throw new IptcError(`rule word ${i + 1} is too long (${w.length} characters, at most ${MAX_WORD})`, { code: 'ERR_IPTC_PARSE' });
-    return w;
-  });
+  }
+  return words as string[];
 }
 
 /** Options must be a plain object (or absent): anything else is a mistake, never "the defaults". */

@@ -56,18 +56,17 @@ bool ParseOneLocked(const Family& fam, const std::string& table, std::vector<cha
   ParseCache& cache = ParseCache::Get();
   std::string key;
   bool pure = ParseCache::KeyOf(fam, table, argv.data() + 1, nwords, jumpIsChain, key);
-  if (pure) {
-    if (const CachedParse* hit = cache.Find(key)) {
-      size_t at = 0;
-      for (uint32_t size : hit->sizes) {
-        out.offsets.push_back(static_cast<uint32_t>(out.bytes.size()));
-        out.bytes.insert(out.bytes.end(), hit->bytes.data() + at, hit->bytes.data() + at + size);
-        at += size;
-      }
-      out.perRule.push_back(static_cast<uint32_t>(hit->sizes.size()));
-      out.warnings.push_back(hit->warnings);
-      return true;
+  ParseCache::Hit hit;
+  if (pure && cache.Find(key, hit)) {
+    const char* at = hit.bytes;
+    for (uint32_t i = 0; i < hit.count; i++) {
+      out.offsets.push_back(static_cast<uint32_t>(out.bytes.size()));
+      out.bytes.insert(out.bytes.end(), at, at + hit.sizes[i]);
+      at += hit.sizes[i];
     }
+    out.perRule.push_back(hit.count);
+    out.warnings.push_back(*hit.warnings);
+    return true;
   }
   xtg_parsed parsed{};
   char err[XTG_ERRLEN];
@@ -76,22 +75,17 @@ bool ParseOneLocked(const Family& fam, const std::string& table, std::vector<cha
     failure.set("ERR_IPTC_PARSE", err);
     return false;
   }
-  CachedParse remembered;
+  size_t first = out.bytes.size();
+  std::vector<uint32_t> sizes;
   for (int i = 0; i < parsed.n_entries; i++) {
     out.offsets.push_back(static_cast<uint32_t>(out.bytes.size()));
     const char* e = static_cast<const char*>(parsed.entries[i]);
     out.bytes.insert(out.bytes.end(), e, e + parsed.sizes[i]);
-    if (pure) {
-      remembered.bytes.insert(remembered.bytes.end(), e, e + parsed.sizes[i]);
-      remembered.sizes.push_back(parsed.sizes[i]);
-    }
+    sizes.push_back(parsed.sizes[i]);
   }
   out.perRule.push_back(static_cast<uint32_t>(parsed.n_entries));
   out.warnings.emplace_back(parsed.warnings ? parsed.warnings : "");
-  if (pure) {
-    remembered.warnings = out.warnings.back();
-    cache.Put(std::move(key), std::move(remembered));
-  }
+  if (pure && cache.Again(key)) cache.Put(key, out.bytes.data() + first, sizes, out.warnings.back());
   xtg_free_parsed(&parsed);
   return true;
 }

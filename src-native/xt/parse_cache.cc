@@ -84,19 +84,40 @@ bool ParseCache::KeyOf(const Family& fam, const std::string& table, char* const*
   return true;
 }
 
-const CachedParse* ParseCache::Find(const std::string& key) const {
+bool ParseCache::Find(const std::string& key, Hit& hit) const {
   auto it = map_.find(key);
-  return it == map_.end() ? nullptr : &it->second;
+  if (it == map_.end()) return false;
+  const Slot& s = it->second;
+  hit = Hit{arena_.data() + s.at, sizes_.data() + s.first, s.count, &warnings_[s.warnings]};
+  return true;
 }
 
-void ParseCache::Put(std::string key, CachedParse parse) {
+bool ParseCache::Again(const std::string& key) {
+  uint64_t h = std::hash<std::string>()(key);
+  if (seen_.size() > (1u << 22)) seen_.clear();
+  return !seen_.insert(h).second;
+}
+
+void ParseCache::Put(const std::string& key, const char* bytes, const std::vector<uint32_t>& sizes,
+                     const std::string& warnings) {
   // Bounded: past 256 MiB of entries, start over.
-  if (bytes_ > (256u << 20)) {
+  if (arena_.size() > (256u << 20)) {
     map_.clear();
-    bytes_ = 0;
+    arena_.clear();
+    sizes_.clear();
+    warnings_.resize(1);
   }
-  bytes_ += key.size() + parse.bytes.size() + 64;
-  map_.emplace(std::move(key), std::move(parse));
+  if (map_.empty()) map_.reserve(1 << 16);
+  Slot s{arena_.size(), static_cast<uint32_t>(sizes_.size()), static_cast<uint32_t>(sizes.size()), 0};
+  size_t total = 0;
+  for (uint32_t z : sizes) total += z;
+  arena_.insert(arena_.end(), bytes, bytes + total);
+  sizes_.insert(sizes_.end(), sizes.begin(), sizes.end());
+  if (!warnings.empty()) {
+    s.warnings = static_cast<uint32_t>(warnings_.size());
+    warnings_.push_back(warnings);
+  }
+  map_.emplace(key, s);
 }
 
 }  // namespace iptc

@@ -2,26 +2,30 @@
 // sync, and a rule whose parse depends on nothing but its words (no host
 // names to resolve, no ipset, bpf object, user or group, no file read) gives
 // the same kernel entry every time. Keyed by family, table, whether the jump
-// names a chain, and the words. Used under the process-wide lock only.
+// names a chain, and the words. A rule is remembered the second time it is
+// parsed (a first, one-off parse costs only a hash), its entries kept in one
+// growing arena. Used under the process-wide lock only.
 #pragma once
 #include <stdint.h>
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "xt/family.h"
 
 namespace iptc {
 
-struct CachedParse {
-  std::vector<char> bytes;  // the entries, back to back
-  std::vector<uint32_t> sizes;
-  std::string warnings;
-};
-
 class ParseCache {
  public:
+  struct Hit {
+    const char* bytes;  // the entries, back to back (valid until the next Put)
+    const uint32_t* sizes;
+    uint32_t count;
+    const std::string* warnings;
+  };
+
   static ParseCache& Get();
 
   // The key of a rule whose parse is pure; false when it is not (then it is
@@ -29,12 +33,23 @@ class ParseCache {
   static bool KeyOf(const Family& fam, const std::string& table, char* const* words, size_t n, bool jumpIsChain,
                     std::string& key);
 
-  const CachedParse* Find(const std::string& key) const;
-  void Put(std::string key, CachedParse parse);
+  bool Find(const std::string& key, Hit& hit) const;
+  // Whether a parse with this key is worth remembering: it was seen before.
+  bool Again(const std::string& key);
+  void Put(const std::string& key, const char* bytes, const std::vector<uint32_t>& sizes, const std::string& warnings);
 
  private:
-  std::unordered_map<std::string, CachedParse> map_;
-  size_t bytes_ = 0;
+  struct Slot {
+    size_t at;         // in arena_
+    uint32_t first;    // in sizes_
+    uint32_t count;
+    uint32_t warnings;  // in warnings_ (0: none)
+  };
+  std::unordered_map<std::string, Slot> map_;
+  std::unordered_set<uint64_t> seen_;
+  std::vector<char> arena_;
+  std::vector<uint32_t> sizes_;
+  std::vector<std::string> warnings_{std::string()};
 };
 
 }  // namespace iptc

@@ -1,0 +1,184 @@
+#include "nft/dump.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <functional>
+
+namespace iptc {
+
+void NftRuleDeleter::operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
+
+namespace {
+
+class Socket {
+ public:
+  ~Socket() {
+    if (nl_) mnl_socket_close(nl_);
+  }
+  bool Open(Failure& failure) {
+    nl_ = mnl_socket_open(NETLINK_NETFILTER);
+    if (!nl_ || mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
+      int e = errno;
+      failure.fromErrno(e, "socket", std::string("cannot open a netfilter netlink socket: ") + strerror(e));
+      return false;
+    }
+    portid_ = mnl_socket_get_portid(nl_);
+    return true;
+  }
+  // Sends one request and feeds every answer to `each`; a message marked
+  // NLM_F_DUMP_INTR sets `interrupted`. ENOENT (no such table) is `missing`.
+  bool Ask(nlmsghdr* nlh, const std::function<void(const nlmsghdr*)>& each, bool& interrupted, bool& missing,
+           Failure& failure) {
+    uint32_t seq = nlh->nlmsg_seq;
+    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
+      int e = errno;
+      failure.fromErrno(e, "sendto", std::string("netlink: ") + strerror(e));
+      return false;
+    }
+    std::vector<char> buf(1 << 18);
+    struct Ctx {
+      const std::function<void(const nlmsghdr*)>* each;
+      bool* interrupted;
+    } ctx{&each, &interrupted};
+    auto cb = [](const nlmsghdr* nh, void* data) -> int {
+      auto* c = static_cast<Ctx*>(data);
+      if (nh->nlmsg_flags & NLM_F_DUMP_INTR) *c->interrupted = true;
+      (*c->each)(nh);
+      return MNL_CB_OK;
+    };
+    for (;;) {
+      ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+      if (n < 0) {
+        int e = errno;
+        if (e == EINTR) continue;
+        failure.fromErrno(e, "recvfrom", std::string("netlink: ") + strerror(e));
+        return false;
+      }
+      int ret = mnl_cb_run(buf.data(), n, seq, portid_, cb, &ctx);
+      if (ret == MNL_CB_STOP) return true;
+      if (ret < 0) {
+        int e = errno;
+        if (e == ENOENT) {
+          missing = true;
+          return true;
+        }
+        if (e == EINTR) {
+          interrupted = true;
+          return true;
+        }
+        failure.fromErrno(e, "recvfrom", std::string("nf_tables: ") + strerror(e) +
+                                             (e == EPERM ? " (needs CAP_NET_ADMIN in the network namespace)" : ""));
+        return false;
+      }
+    }
+  }
+
+ private:
+  mnl_socket* nl_ = nullptr;
+  uint32_t portid_ = 0;
+};
+
+bool GenId(Socket& s, uint32_t seq, uint32_t& id, Failure& failure) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
+  bool interrupted = false, missing = false;
+  return s.Ask(nlh, [&](const nlmsghdr* nh) {
+    nftnl_gen* g = nftnl_gen_alloc();
+    if (g && nftnl_gen_nlmsg_parse(nh, g) == 0) id = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+    if (g) nftnl_gen_free(g);
+  }, interrupted, missing, failure);
+}
+
+}  // namespace
+
+bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure) {
+  Socket s;
+  if (!s.Open(failure)) {
+    // No nfnetlink at all: no nf_tables either.
+    failure = Failure();
+    return true;
+  }
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  uint32_t seq = 1;
+  for (int attempt = 0; attempt < 16; attempt++) {
+    out = NftTableDump();
+    uint32_t before = 0, after = 0;
+    if (!GenId(s, seq++, before, failure)) return false;
+    bool interrupted = false, missing = false;
+    // The table itself: does it exist, with which flags.
+    nftnl_table* t = nftnl_table_alloc();
+    nftnl_table_set_str(t, NFTNL_TABLE_NAME, table.c_str());
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, seq++);
+    nftnl_table_nlmsg_build_payload(nlh, t);
+    nftnl_table_free(t);
+    if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
+          nftnl_table* x = nftnl_table_alloc();
+          if (x && nftnl_table_nlmsg_parse(nh, x) == 0) {
+            out.exists = true;
+            out.flags = nftnl_table_get_u32(x, NFTNL_TABLE_FLAGS);
+          }
+          if (x) nftnl_table_free(x);
+        }, interrupted, missing, failure))
+      return false;
+    if (missing || !out.exists) {
+      out.exists = false;
+      return true;
+    }
+    // Its chains.
+    nftnl_chain* c = nftnl_chain_alloc();
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
+    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_DUMP, seq++);
+    nftnl_chain_nlmsg_build_payload(nlh, c);
+    nftnl_chain_free(c);
+    if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
+          nftnl_chain* x = nftnl_chain_alloc();
+          if (x && nftnl_chain_nlmsg_parse(nh, x) == 0 && table == nftnl_chain_get_str(x, NFTNL_CHAIN_TABLE)) {
+            NftChainInfo ci;
+            ci.name = nftnl_chain_get_str(x, NFTNL_CHAIN_NAME);
+            ci.handle = nftnl_chain_get_u64(x, NFTNL_CHAIN_HANDLE);
+            ci.base = nftnl_chain_is_set(x, NFTNL_CHAIN_HOOKNUM);
+            if (ci.base) {
+              ci.hook = nftnl_chain_get_u32(x, NFTNL_CHAIN_HOOKNUM);
+              ci.prio = nftnl_chain_get_s32(x, NFTNL_CHAIN_PRIO);
+              if (nftnl_chain_is_set(x, NFTNL_CHAIN_TYPE)) ci.type = nftnl_chain_get_str(x, NFTNL_CHAIN_TYPE);
+              if (nftnl_chain_is_set(x, NFTNL_CHAIN_POLICY)) ci.policy = nftnl_chain_get_u32(x, NFTNL_CHAIN_POLICY);
+              ci.packets = nftnl_chain_get_u64(x, NFTNL_CHAIN_PACKETS);
+              ci.bytes = nftnl_chain_get_u64(x, NFTNL_CHAIN_BYTES);
+            }
+            out.chains.push_back(std::move(ci));
+          }
+          if (x) nftnl_chain_free(x);
+        }, interrupted, missing, failure))
+      return false;
+    // Its rules.
+    nftnl_rule* r = nftnl_rule_alloc();
+    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
+    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, seq++);
+    nftnl_rule_nlmsg_build_payload(nlh, r);
+    nftnl_rule_free(r);
+    if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
+          NftRulePtr x(nftnl_rule_alloc());
+          if (x && nftnl_rule_nlmsg_parse(nh, x.get()) == 0 && table == nftnl_rule_get_str(x.get(), NFTNL_RULE_TABLE))
+            out.rules.push_back(std::move(x));
+        }, interrupted, missing, failure))
+      return false;
+    if (!GenId(s, seq++, after, failure)) return false;
+    if (!interrupted && !missing && before == after) {
+      out.genid = after;
+      return true;
+    }
+  }
+  failure.set("EAGAIN", "nf_tables table '" + table + "' kept changing while being read", EAGAIN, "recvfrom");
+  return false;
+}
+
+}  // namespace iptc
