@@ -56,10 +56,17 @@ class ReadJob : public Job {
       o.Set("absent", true);
       return o;
     }
-    // The bytes cross without a copy: the Buffer owns the vector.
+    // The bytes cross without a copy: the Buffer owns the vector (and V8 is
+    // told of the memory, so that it counts it, and collects accordingly).
     auto* bytes = entries_.release();
+    int64_t size = static_cast<int64_t>(bytes->capacity());
+    Napi::MemoryManagement::AdjustExternalMemory(env, size);
     o.Set("blob", Napi::Buffer<char>::New(env, bytes->data() + KernelTable::kEntriesAt, bytes->size() - KernelTable::kEntriesAt,
-                                          [](Napi::Env, char*, std::vector<char>* v) { delete v; }, bytes));
+                                          [size](Napi::Env e, char*, std::vector<char>* v) {
+                                            Napi::MemoryManagement::AdjustExternalMemory(e, -size);
+                                            delete v;
+                                          },
+                                          bytes));
     o.Set("numEntries", index_.numEntries);
     Napi::Array chains = Napi::Array::New(env, index_.chains.size());
     for (size_t i = 0; i < index_.chains.size(); i++) {

@@ -427,8 +427,15 @@ class CompileJob : public Job {
     o.Set("ops", ops);
     o.Set("counters", Napi::TypedArrayOf<uint64_t>::New(env, 2 * c_.ops.size(), ab, 0, napi_biguint64_array));
     auto* bytes = new std::vector<char>(std::move(c_.parsed.bytes));
+    bytes->shrink_to_fit();
+    int64_t size = static_cast<int64_t>(bytes->capacity());
+    Napi::MemoryManagement::AdjustExternalMemory(env, size);
     o.Set("bytes", Napi::Buffer<char>::New(env, bytes->data(), bytes->size(),
-                                           [](Napi::Env, char*, std::vector<char>* v) { delete v; }, bytes));
+                                           [size](Napi::Env e, char*, std::vector<char>* v) {
+                                             Napi::MemoryManagement::AdjustExternalMemory(e, -size);
+                                             delete v;
+                                           },
+                                           bytes));
     auto offsets = Napi::Uint32Array::New(env, c_.parsed.offsets.size());
     if (!c_.parsed.offsets.empty())
       memcpy(offsets.Data(), c_.parsed.offsets.data(), c_.parsed.offsets.size() * sizeof(uint32_t));
