@@ -54,10 +54,11 @@ bool ParseOneLocked(const Family& fam, const std::string& table, std::vector<cha
   // argv: a program name, the words, and a nullptr getopt does not count.
   size_t nwords = argv.size() - 2;
   ParseCache& cache = ParseCache::Get();
-  std::string key;
-  bool pure = ParseCache::KeyOf(fam, table, argv.data() + 1, nwords, jumpIsChain, key);
+  static thread_local std::string key;
+  uint64_t hash = 0;
+  bool pure = ParseCache::KeyOf(fam, table, argv.data() + 1, nwords, jumpIsChain, key, hash);
   ParseCache::Hit hit;
-  if (pure && cache.Find(key, hit)) {
+  if (pure && cache.Find(key, hash, hit)) {
     const char* at = hit.bytes;
     for (uint32_t i = 0; i < hit.count; i++) {
       out.offsets.push_back(static_cast<uint32_t>(out.bytes.size()));
@@ -76,16 +77,16 @@ bool ParseOneLocked(const Family& fam, const std::string& table, std::vector<cha
     return false;
   }
   size_t first = out.bytes.size();
-  std::vector<uint32_t> sizes;
   for (int i = 0; i < parsed.n_entries; i++) {
     out.offsets.push_back(static_cast<uint32_t>(out.bytes.size()));
     const char* e = static_cast<const char*>(parsed.entries[i]);
     out.bytes.insert(out.bytes.end(), e, e + parsed.sizes[i]);
-    sizes.push_back(parsed.sizes[i]);
   }
   out.perRule.push_back(static_cast<uint32_t>(parsed.n_entries));
   out.warnings.emplace_back(parsed.warnings ? parsed.warnings : "");
-  if (pure && cache.Again(key)) cache.Put(key, out.bytes.data() + first, sizes, out.warnings.back());
+  if (pure && cache.Again(hash))
+    cache.Put(key, hash, out.bytes.data() + first, parsed.sizes, static_cast<uint32_t>(parsed.n_entries),
+              out.warnings.back());
   xtg_free_parsed(&parsed);
   return true;
 }

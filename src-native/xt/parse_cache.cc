@@ -2,34 +2,35 @@
 
 #include <string.h>
 
-#include <unordered_set>
+#include <algorithm>
+#include <functional>
 
 namespace iptc {
 
 namespace {
 
-// Extensions whose parse reads nothing but its own words (iptables 1.8.9).
-// Left out: set and SET (ipset's kernel index), bpf (pinned objects),
-// owner (users and groups), devgroup, realm, connlabel (files), policy,
-// ipvs and TEE (host names), and anything not named here.
-const std::unordered_set<std::string>& PureMatches() {
-  static const std::unordered_set<std::string> m = {
-      "tcp",      "udp",       "udplite",  "icmp",     "icmp6",   "comment", "multiport", "limit",    "mark",
-      "connmark", "state",     "conntrack", "iprange", "mac",     "pkttype", "length",    "tos",      "dscp",
-      "ttl",      "hl",        "frag",     "hbh",      "dst",     "rt",      "ipv6header", "mh",      "ah",
-      "esp",      "sctp",      "dccp",     "addrtype", "helper",  "physdev", "statistic", "time",     "string",
-      "hashlimit", "recent",   "quota",    "connbytes", "connlimit", "tcpmss", "u32",      "socket",   "cpu",
-      "nfacct",   "rpfilter",  "cluster",  "ecn",      "rateest", "osf",     "cgroup",    "ipcomp",   "eui64"};
-  return m;
-}
+// Extensions whose parse reads nothing but its own words (iptables 1.8.9),
+// sorted (strcmp order) for a binary search. Left out: set and SET (ipset's
+// kernel index), bpf (pinned objects), owner (users and groups), devgroup,
+// realm, connlabel (files), policy, ipvs and TEE (host names), and anything
+// not named here.
+const char* const kPureMatches[] = {
+    "addrtype", "ah",       "cgroup",  "cluster",   "comment",   "connbytes", "connlimit", "connmark", "conntrack",
+    "cpu",      "dccp",     "dscp",    "dst",       "ecn",       "esp",       "eui64",     "frag",     "hashlimit",
+    "hbh",      "helper",   "hl",      "icmp",      "icmp6",     "ipcomp",    "iprange",   "ipv6header", "length",
+    "limit",    "mac",      "mark",    "mh",        "multiport", "nfacct",    "osf",       "physdev",  "pkttype",
+    "quota",    "rateest",  "recent",  "rpfilter",  "rt",        "sctp",      "socket",    "state",    "statistic",
+    "string",   "tcp",      "tcpmss",  "time",      "tos",       "ttl",       "u32",       "udp",      "udplite"};
 
-const std::unordered_set<std::string>& PureTargets() {
-  static const std::unordered_set<std::string> t = {
-      "ACCEPT",   "DROP",    "QUEUE",    "RETURN",    "LOG",     "NFLOG",   "REJECT",   "DNAT",    "SNAT",
-      "MASQUERADE", "REDIRECT", "NETMAP", "MARK",     "CONNMARK", "TOS",     "DSCP",     "TTL",     "HL",
-      "TCPMSS",   "CLASSIFY", "CHECKSUM", "ECN",      "NOTRACK", "CT",      "TRACE",    "NFQUEUE", "AUDIT",
-      "SECMARK",  "CONNSECMARK", "IDLETIMER", "LED",  "RATEEST", "HMARK",   "TPROXY",   "TCPOPTSTRIP", "SYNPROXY"};
-  return t;
+const char* const kPureTargets[] = {
+    "ACCEPT",    "AUDIT",   "CHECKSUM", "CLASSIFY", "CONNMARK", "CONNSECMARK", "CT",     "DNAT",     "DROP",
+    "DSCP",      "ECN",     "HL",       "HMARK",    "IDLETIMER", "LED",        "LOG",    "MARK",     "MASQUERADE",
+    "NETMAP",    "NFLOG",   "NFQUEUE",  "NOTRACK",  "QUEUE",    "RATEEST",     "REDIRECT", "REJECT", "RETURN",
+    "SECMARK",   "SNAT",    "SYNPROXY", "TCPMSS",   "TCPOPTSTRIP", "TOS",      "TPROXY", "TRACE",    "TTL"};
+
+template <size_t N>
+bool In(const char* const (&list)[N], const char* name) {
+  return std::binary_search(list, list + N, name, [](const char* a, const char* b) { return strcmp(a, b) < 0; });
 }
 
 // A literal address or network: digits, dots, hex and colons, and a length
@@ -54,15 +55,15 @@ ParseCache& ParseCache::Get() {
 }
 
 bool ParseCache::KeyOf(const Family& fam, const std::string& table, char* const* words, size_t n, bool jumpIsChain,
-                       std::string& key) {
+                       std::string& key, uint64_t& hash) {
   for (size_t i = 0; i < n; i++) {
     const char* w = words[i];
     if (w[0] != '-') continue;
     const char* next = i + 1 < n ? words[i + 1] : "";
     if (Is(w, "-m") || Is(w, "--match")) {
-      if (!PureMatches().count(next)) return false;
+      if (!In(kPureMatches, next)) return false;
     } else if (Is(w, "-j") || Is(w, "--jump")) {
-      if (!jumpIsChain && !PureTargets().count(next)) return false;
+      if (!jumpIsChain && !In(kPureTargets, next)) return false;
     } else if (Is(w, "-s") || Is(w, "-d") || Is(w, "--source") || Is(w, "--src") || Is(w, "--destination") ||
                Is(w, "--dst") || strncmp(w, "--ctorig", 8) == 0 || strncmp(w, "--ctrepl", 8) == 0) {
       if (!Literal(next)) return false;
@@ -73,6 +74,9 @@ bool ParseCache::KeyOf(const Family& fam, const std::string& table, char* const*
     }
   }
   key.clear();
+  size_t size = table.size() + 3;
+  for (size_t i = 0; i < n; i++) size += strlen(words[i]) + 1;
+  key.reserve(size);
   key += static_cast<char>(fam.nfproto);
   key += table;
   key += '\0';
@@ -81,43 +85,51 @@ bool ParseCache::KeyOf(const Family& fam, const std::string& table, char* const*
     key += '\0';
     key += words[i];
   }
+  hash = std::hash<std::string>()(key);
   return true;
 }
 
-bool ParseCache::Find(const std::string& key, Hit& hit) const {
-  auto it = map_.find(key);
+bool ParseCache::Find(const std::string& key, uint64_t hash, Hit& hit) const {
+  auto it = map_.find(hash);
   if (it == map_.end()) return false;
   const Slot& s = it->second;
+  if (s.keySize != key.size() || memcmp(keys_.data() + s.key, key.data(), key.size()) != 0) return false;
   hit = Hit{arena_.data() + s.at, sizes_.data() + s.first, s.count, &warnings_[s.warnings]};
   return true;
 }
 
-bool ParseCache::Again(const std::string& key) {
-  uint64_t h = std::hash<std::string>()(key);
-  if (seen_.size() > (1u << 22)) seen_.clear();
-  return !seen_.insert(h).second;
+bool ParseCache::Again(uint64_t hash) {
+  static constexpr size_t kSlots = 1u << 16;
+  if (seen_.empty()) seen_.resize(kSlots);
+  uint64_t h = hash | 1;  // 0 marks an empty slot
+  uint64_t& slot = seen_[(h >> 7) & (kSlots - 1)];
+  if (slot == h) return true;
+  slot = h;
+  return false;
 }
 
-void ParseCache::Put(const std::string& key, const char* bytes, const std::vector<uint32_t>& sizes,
+void ParseCache::Put(const std::string& key, uint64_t hash, const char* bytes, const uint32_t* sizes, uint32_t count,
                      const std::string& warnings) {
   // Bounded: past 256 MiB of entries, start over.
   if (arena_.size() > (256u << 20)) {
     map_.clear();
+    keys_.clear();
     arena_.clear();
     sizes_.clear();
     warnings_.resize(1);
   }
   if (map_.empty()) map_.reserve(1 << 16);
-  Slot s{arena_.size(), static_cast<uint32_t>(sizes_.size()), static_cast<uint32_t>(sizes.size()), 0};
+  Slot s{keys_.size(), static_cast<uint32_t>(key.size()), arena_.size(), static_cast<uint32_t>(sizes_.size()), count, 0};
+  keys_ += key;
   size_t total = 0;
-  for (uint32_t z : sizes) total += z;
+  for (uint32_t i = 0; i < count; i++) total += sizes[i];
   arena_.insert(arena_.end(), bytes, bytes + total);
-  sizes_.insert(sizes_.end(), sizes.begin(), sizes.end());
+  sizes_.insert(sizes_.end(), sizes, sizes + count);
   if (!warnings.empty()) {
     s.warnings = static_cast<uint32_t>(warnings_.size());
     warnings_.push_back(warnings);
   }
-  map_.emplace(key, s);
+  map_[hash] = s;  // a colliding key takes the slot
 }
 
 }  // namespace iptc

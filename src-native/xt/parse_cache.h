@@ -10,7 +10,6 @@
 
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "xt/family.h"
@@ -30,23 +29,31 @@ class ParseCache {
 
   // The key of a rule whose parse is pure; false when it is not (then it is
   // parsed every time). `words` are the rule's words (argv without argv[0]).
+  // `hash` is the key's, computed once for Find, Again and Put.
   static bool KeyOf(const Family& fam, const std::string& table, char* const* words, size_t n, bool jumpIsChain,
-                    std::string& key);
+                    std::string& key, uint64_t& hash);
 
-  bool Find(const std::string& key, Hit& hit) const;
+  bool Find(const std::string& key, uint64_t hash, Hit& hit) const;
   // Whether a parse with this key is worth remembering: it was seen before.
-  bool Again(const std::string& key);
-  void Put(const std::string& key, const char* bytes, const std::vector<uint32_t>& sizes, const std::string& warnings);
+  bool Again(uint64_t hash);
+  void Put(const std::string& key, uint64_t hash, const char* bytes, const uint32_t* sizes, uint32_t count,
+           const std::string& warnings);
 
  private:
   struct Slot {
+    size_t key;        // in keys_
+    uint32_t keySize;
     size_t at;         // in arena_
     uint32_t first;    // in sizes_
     uint32_t count;
     uint32_t warnings;  // in warnings_ (0: none)
   };
-  std::unordered_map<std::string, Slot> map_;
-  std::unordered_set<uint64_t> seen_;
+  std::unordered_map<uint64_t, Slot> map_;  // by the key's hash (the key itself in keys_)
+  std::string keys_;
+  // Hashes of keys seen once, direct-mapped (a newer key takes the slot):
+  // a fixed 512 KiB, no allocation per rule, and a one-off key is forgotten
+  // in time instead of being kept for ever.
+  std::vector<uint64_t> seen_;
   std::vector<char> arena_;
   std::vector<uint32_t> sizes_;
   std::vector<std::string> warnings_{std::string()};
