@@ -4,6 +4,7 @@
       "target_name": "iptc",
       "sources": [
         "src-native/addon.cc",
+        "src-native/which.cc",
         "src-native/common/errors.cc",
         "src-native/common/netns.cc",
         "src-native/common/xtlock.cc",
@@ -23,12 +24,15 @@
         "src-native/legacy/kernel.cc",
         "src-native/legacy/table_commit.cc",
         "src-native/legacy/table_read.cc",
-        "src-native/nft/nft.cc"
+        "src-native/nft/decode.cc",
+        "src-native/nft/dump.cc",
+        "src-native/nft/nft.cc",
+        "src-native/nft/table_read.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "XTG_LIBDIR=\"<!(pkg-config --variable=xtlibdir xtables)\""],
-      "include_dirs": ["src-native", "<!@(pkg-config --cflags-only-I libip4tc libip6tc xtables | sed s/-I//g)"],
-      "libraries": ["<!@(pkg-config --libs xtables)"],
+      "include_dirs": ["src-native", "<!@(pkg-config --cflags-only-I libip4tc libip6tc xtables libnftnl libmnl | sed s/-I//g)"],
+      "libraries": ["<!@(pkg-config --libs xtables libnftnl libmnl)"],
       "cflags": ["-fvisibility=hidden", "-fstack-protector-strong", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_c": ["-std=gnu11"],

@@ -8,6 +8,8 @@
 #include "legacy/table_commit.h"
 #include "legacy/table_read.h"
 #include "nft/nft.h"
+#include "nft/table_read.h"
+#include "which.h"
 #include "xt/parse.h"
 #include "xt/print.h"
 #include "xt/restore.h"
@@ -30,6 +32,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("saveRules", Napi::Function::New(env, iptc::SaveRulesJs));
   exports.Set("compileRestore", Napi::Function::New(env, iptc::CompileRestore));
   exports.Set("nftTables", Napi::Function::New(env, iptc::NftTables));
+  exports.Set("nftReadTable", Napi::Function::New(env, iptc::NftReadTable));
+  exports.Set("backendFacts", Napi::Function::New(env, iptc::BackendFacts));
   exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
   exports.Set("lockTry", Napi::Function::New(env, iptc::LockTry));
   exports.Set("lockRelease", Napi::Function::New(env, iptc::LockRelease));

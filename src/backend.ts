@@ -1,12 +1,13 @@
 /**
  * What a Table needs from the kernel: read a table into a Snapshot, and
  * commit a Snapshot back. One Table over this interface; each kernel
- * firewall (legacy xtables today) is one implementation.
+ * firewall is one implementation: legacy xtables (legacy.ts) and the
+ * nf_tables tables of iptables-nft (nftables.ts).
  */
 import type { FamilyName } from './native.js';
 import type { Snapshot } from './snapshot.js';
 
-export type BackendName = 'legacy';
+export type BackendName = 'legacy' | 'nft';
 
 /** What a snapshot was read from: the kernel's table (to check it is unchanged at commit), or nothing yet. */
 export type Base = { kind: 'read'; blob: Buffer; entries: number } | { kind: 'absent' } | { kind: 'none' };
@@ -14,6 +15,23 @@ export type Base = { kind: 'read'; blob: Buffer; entries: number } | { kind: 'ab
 export interface Read {
   snapshot: Snapshot;
   base: Base;
+  /** Why the table cannot be written through this backend, if it cannot. */
+  readOnly?: string;
+  /** Rules the backend could not show (nf_tables rules that are not iptables'). */
+  skipped?: SkippedRule[];
+}
+
+/** A rule left out of a snapshot because it is not iptables' (written with nft, or by another program). */
+export interface SkippedRule {
+  chain: string;
+  /** Its position among the chain's rules in the kernel (1-based). */
+  position: number;
+  /** Its nf_tables handle. */
+  handle: bigint;
+  /** Why it cannot be shown as an iptables rule. */
+  reason: string;
+  /** libnftnl's text of its expressions. */
+  nft: string;
 }
 
 export interface CommitRequest {

@@ -44,6 +44,25 @@ export interface NativeAbsent {
   absent: true;
 }
 
+/** An iptables-nft table as read: in the same form as a legacy one (entries laid out as the legacy kernel would), and what is nf_tables' own. */
+export interface NativeNftTable extends NativeTable {
+  /** Per rule: its nf_tables handle. */
+  handles: BigUint64Array;
+  /** Rules left out (not iptables' to show): chain, position in it (1-based), handle, why, libnftnl's text of it. */
+  skipped: [chain: string, position: number, handle: bigint, why: string, text: string][];
+  /** Base chains iptables-nft would not have made (other hook, priority or type), left out with their rules. */
+  dropped: string[];
+  /** The ruleset generation the dump is of. */
+  genid: number;
+}
+
+/** What each kernel firewall holds in a namespace, for one family (see src-native/which.cc). */
+export interface NativeBackendFacts {
+  legacyTables: string[];
+  legacyWithRules: string[];
+  nftTables: string[];
+}
+
 export interface NativeParsed {
   /** The entries, back to back. */
   bytes: Buffer;
@@ -127,6 +146,10 @@ export interface Native {
   /** With create false, a table that does not exist is reported as absent (and not made). */
   readTable(family: FamilyName, table: string, netnsFd: number, async: false, create: boolean): NativeTable | NativeAbsent;
   readTable(family: FamilyName, table: string, netnsFd: number, async: true, create: boolean): Promise<NativeTable | NativeAbsent>;
+  nftReadTable(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftTable | NativeAbsent;
+  nftReadTable(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftTable | NativeAbsent>;
+  backendFacts(family: FamilyName, netnsFd: number, async: false): NativeBackendFacts;
+  backendFacts(family: FamilyName, netnsFd: number, async: true): Promise<NativeBackendFacts>;
   nftTables(netnsFd: number, async: false): { family: string; name: string; chains: number; rules: number }[];
   nftTables(netnsFd: number, async: true): Promise<{ family: string; name: string; chains: number; rules: number }[]>;
   listTables(family: FamilyName, netnsFd: number, async: false): string[];

@@ -10,7 +10,7 @@
  * rule when it is given, as iptables does. See snapshot.ts for the model,
  * legacy.ts for the kernel.
  */
-import type { Backend, Base } from './backend.js';
+import type { Backend, BackendName, Base, Read, SkippedRule } from './backend.js';
 import { IptcError, argumentError, withContext, show } from './errors.js';
 import { legacy } from './legacy.js';
 import { acquireLock, acquireLockSync, checkTimeout, lockPath, releaseLock } from './lock.js';
@@ -23,6 +23,7 @@ import { checkCounters, interfacesGiven, jumpWord, maySplit, ruleInputWords, typ
 import type { Origin } from './pending.js';
 import { BUILTINS, Snapshot, type ChainState, type Policy } from './snapshot.js';
 import { validateSnapshot, type Validation } from './validate.js';
+import { checkBackend, resolveBackend, resolveBackendSync, type BackendChoice } from './which.js';
 import { checkOptionsObject, joinWords } from './words.js';
 
 export type { RuleSpec } from './rulewords.js';
@@ -39,6 +40,13 @@ export interface TableOptions {
    * ERR_IPTC_ABSENT; 'create' makes the table now, as iptables-save does.
    */
   ifMissing?: 'empty' | 'error' | 'create';
+  /**
+   * The kernel firewall to read: 'legacy' (xtables, iptables-legacy's),
+   * 'nft' (the nf_tables tables of iptables-nft; read-only for now), or
+   * 'auto' (the default): the one that holds rules in the namespace, see
+   * which.ts for the whole rule. `table.backend` tells which was read.
+   */
+  backend?: BackendChoice;
 }
 
 export interface CommitOptions {
@@ -76,6 +84,9 @@ export class Table {
   #detached = false;
   /** From openSync(): each rule is parsed when given. */
   readonly #eager: boolean;
+  /** Why this table cannot be committed through its backend, if it cannot. */
+  #readOnly: string | undefined;
+  #skipped: readonly SkippedRule[] = [];
 
   private constructor(name: string, family: FamilyName, netns: NetnsOption, backend: Backend, snap: Snapshot, base: Base, eager: boolean) {
     this.name = name;
@@ -89,18 +100,29 @@ export class Table {
 
   /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
   static async open(name: string, options: TableOptions = {}): Promise<Table> {
-    const { family, netns, ifMissing } = checkOptions(name, options);
-    const r = await withNetnsFd(netns, (fd) => legacy.read(family, name, fd, ifMissing === 'create', true));
-    const [snap, base] = present(r, name, family, ifMissing);
-    return new Table(name, family, netns, legacy, snap, base, false);
+    const { family, netns, ifMissing, backend } = checkOptions(name, options);
+    const [b, r] = await withNetnsFd(netns, async (fd) => {
+      const b = await resolveBackend(backend, family, fd);
+      return [b, await b.read(family, name, fd, ifMissing === 'create', true)] as const;
+    });
+    return new Table(name, family, netns, b, ...present(r, name, family, ifMissing), false).#adopt(r);
   }
 
   /** Like open(), on the calling thread; rules given to it are parsed at once. */
   static openSync(name: string, options: TableOptions = {}): Table {
-    const { family, netns, ifMissing } = checkOptions(name, options);
-    const r = withNetnsFd(netns, (fd) => legacy.read(family, name, fd, ifMissing === 'create', false));
-    const [snap, base] = present(r, name, family, ifMissing);
-    return new Table(name, family, netns, legacy, snap, base, true);
+    const { family, netns, ifMissing, backend } = checkOptions(name, options);
+    const [b, r] = withNetnsFd(netns, (fd) => {
+      const b = resolveBackendSync(backend, family, fd);
+      return [b, b.read(family, name, fd, ifMissing === 'create', false)] as const;
+    });
+    return new Table(name, family, netns, b, ...present(r, name, family, ifMissing), true).#adopt(r);
+  }
+
+  /** What a read says beyond the snapshot: read-only, rules left out. */
+  #adopt(r: Read | null): this {
+    this.#readOnly = r?.readOnly ?? (this.#backend.name === 'nft' ? 'iptc-node does not write nf_tables tables yet; change them with iptables-nft' : undefined);
+    this.#skipped = Object.freeze(r?.skipped ?? []);
+    return this;
   }
 
   /**
@@ -175,9 +197,29 @@ export class Table {
     }
   }
 
-  /** Which kernel firewall the snapshot was read from: 'legacy' (xtables). */
-  get backend(): 'legacy' {
+  /** Which kernel firewall the snapshot was read from: 'legacy' (xtables) or 'nft' (iptables-nft's nf_tables tables). */
+  get backend(): BackendName {
     return this.#backend.name;
+  }
+
+  /** Whether commit() can write this table (false for nf_tables tables, for now). */
+  get writable(): boolean {
+    return this.#readOnly === undefined;
+  }
+
+  /** Why the table is not writable, or undefined. */
+  get readOnlyReason(): string | undefined {
+    return this.#readOnly;
+  }
+
+  /**
+   * Rules the kernel table holds that are not in this snapshot, because
+   * they are not iptables rules (nf_tables rules written with nft, or by
+   * another program): each with its chain, position, handle, the reason and
+   * libnftnl's text of it. Empty for legacy tables.
+   */
+  get skipped(): readonly SkippedRule[] {
+    return this.#skipped;
   }
 
   /** False when the table did not exist in the kernel when this snapshot was read. */
@@ -279,6 +321,12 @@ export class Table {
   }
 
   #mutable(): void {
+    if (this.#readOnly !== undefined) {
+      throw new IptcError(`the ${this.#backend.name === 'nft' ? 'nf_tables ' : ''}${this.name} table cannot be changed here: ${this.#readOnly}`, {
+        code: 'ERR_IPTC_READONLY',
+        table: this.name,
+      });
+    }
     if (this.#spent) {
       throw new IptcError('this snapshot was committed; open the table again (or call reload()) to change it further', {
         code: 'ERR_IPTC_SPENT',
@@ -538,13 +586,14 @@ export class Table {
     this.#fromKernel();
     const r = await withNetnsFd(this.#netns, (fd) => this.#backend.read(this.family, this.name, fd, false, true));
     this.#reset(present(r, this.name, this.family, 'empty'));
-    return this;
+    return this.#adopt(r);
   }
 
   reloadSync(): this {
     this.#fromKernel();
-    this.#reset(present(withNetnsFd(this.#netns, (fd) => this.#backend.read(this.family, this.name, fd, false, false)), this.name, this.family, 'empty'));
-    return this;
+    const r = withNetnsFd(this.#netns, (fd) => this.#backend.read(this.family, this.name, fd, false, false));
+    this.#reset(present(r, this.name, this.family, 'empty'));
+    return this.#adopt(r);
   }
 
   #fromKernel(): void {
@@ -623,14 +672,14 @@ function present(r: { snapshot: Snapshot; base: Base } | null, name: string, fam
   return [Snapshot.pristine(family, name), { kind: 'absent' }];
 }
 
-function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create' } {
+function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create'; backend: BackendChoice } {
   checkTableName(name);
   checkOptionsObject(options, 'options');
-  const known = new Set(['family', 'netns', 'ifMissing']);
-  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns, ifMissing)`);
+  const known = new Set(['family', 'netns', 'ifMissing', 'backend']);
+  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns, ifMissing, backend)`);
   const family = options.family ?? 'ipv4';
   if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
   const ifMissing = options.ifMissing ?? 'empty';
   if (!['empty', 'error', 'create'].includes(ifMissing)) throw argumentError(`ifMissing must be 'empty', 'error' or 'create', got ${show(ifMissing)}`);
-  return { family, netns: options.netns, ifMissing };
+  return { family, netns: options.netns, ifMissing, backend: checkBackend(options.backend) };
 }

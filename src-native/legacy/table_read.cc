@@ -24,6 +24,45 @@ Napi::TypedArrayOf<T> TypedArrayFrom(Napi::Env env, const std::vector<T>& v) {
   return a;
 }
 
+}  // namespace
+
+Napi::Object TableToJs(Napi::Env env, std::unique_ptr<std::vector<char>> buf, size_t at, const TableIndex& index) {
+  Napi::Object o = Napi::Object::New(env);
+  // The bytes cross without a copy: the Buffer owns the vector (and V8 is
+  // told of the memory, so that it counts it, and collects accordingly).
+  auto* bytes = buf.release();
+  int64_t size = static_cast<int64_t>(bytes->capacity());
+  Napi::MemoryManagement::AdjustExternalMemory(env, size);
+  o.Set("blob", Napi::Buffer<char>::New(env, bytes->data() + at, bytes->size() - at,
+                                        [size](Napi::Env e, char*, std::vector<char>* v) {
+                                          Napi::MemoryManagement::AdjustExternalMemory(e, -size);
+                                          delete v;
+                                        },
+                                        bytes));
+  o.Set("numEntries", index.numEntries);
+  Napi::Array chains = Napi::Array::New(env, index.chains.size());
+  for (size_t i = 0; i < index.chains.size(); i++) {
+    const ChainIndex& c = index.chains[i];
+    Napi::Array a = Napi::Array::New(env, 8);
+    a[0u] = c.name;
+    a[1u] = c.hook;
+    a[2u] = c.policy;
+    a[3u] = Napi::BigInt::New(env, static_cast<uint64_t>(c.policyCounters.pcnt));
+    a[4u] = Napi::BigInt::New(env, static_cast<uint64_t>(c.policyCounters.bcnt));
+    a[5u] = c.footIndex;
+    a[6u] = c.first;
+    a[7u] = c.count;
+    chains[i] = a;
+  }
+  o.Set("chains", chains);
+  o.Set("offsets", TypedArrayFrom(env, index.offsets));
+  o.Set("entryIndex", TypedArrayFrom(env, index.entryIndex));
+  o.Set("jumps", TypedArrayFrom(env, index.jumps));
+  return o;
+}
+
+namespace {
+
 class ReadJob : public Job {
  public:
   ReadJob(const Family& fam, std::string table, int netns, bool create)
@@ -56,37 +95,7 @@ class ReadJob : public Job {
       o.Set("absent", true);
       return o;
     }
-    // The bytes cross without a copy: the Buffer owns the vector (and V8 is
-    // told of the memory, so that it counts it, and collects accordingly).
-    auto* bytes = entries_.release();
-    int64_t size = static_cast<int64_t>(bytes->capacity());
-    Napi::MemoryManagement::AdjustExternalMemory(env, size);
-    o.Set("blob", Napi::Buffer<char>::New(env, bytes->data() + KernelTable::kEntriesAt, bytes->size() - KernelTable::kEntriesAt,
-                                          [size](Napi::Env e, char*, std::vector<char>* v) {
-                                            Napi::MemoryManagement::AdjustExternalMemory(e, -size);
-                                            delete v;
-                                          },
-                                          bytes));
-    o.Set("numEntries", index_.numEntries);
-    Napi::Array chains = Napi::Array::New(env, index_.chains.size());
-    for (size_t i = 0; i < index_.chains.size(); i++) {
-      const ChainIndex& c = index_.chains[i];
-      Napi::Array a = Napi::Array::New(env, 8);
-      a[0u] = c.name;
-      a[1u] = c.hook;
-      a[2u] = c.policy;
-      a[3u] = Napi::BigInt::New(env, static_cast<uint64_t>(c.policyCounters.pcnt));
-      a[4u] = Napi::BigInt::New(env, static_cast<uint64_t>(c.policyCounters.bcnt));
-      a[5u] = c.footIndex;
-      a[6u] = c.first;
-      a[7u] = c.count;
-      chains[i] = a;
-    }
-    o.Set("chains", chains);
-    o.Set("offsets", TypedArrayFrom(env, index_.offsets));
-    o.Set("entryIndex", TypedArrayFrom(env, index_.entryIndex));
-    o.Set("jumps", TypedArrayFrom(env, index_.jumps));
-    return o;
+    return TableToJs(env, std::move(entries_), KernelTable::kEntriesAt, index_);
   }
 
  private:

@@ -9,6 +9,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <functional>
@@ -32,6 +34,9 @@ class Socket {
       return false;
     }
     portid_ = mnl_socket_get_portid(nl_);
+    // A kernel that never answers must not hold a worker thread for ever.
+    timeval tv{5, 0};
+    setsockopt(mnl_socket_get_fd(nl_), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     return true;
   }
   // Sends one request and feeds every answer to `each`; a message marked
@@ -89,7 +94,8 @@ class Socket {
 
 bool GenId(Socket& s, uint32_t seq, uint32_t& id, Failure& failure) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
+  // (With an ACK asked for: the answer is one message, and the ACK ends it.)
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, seq);
   bool interrupted = false, missing = false;
   return s.Ask(nlh, [&](const nlmsghdr* nh) {
     nftnl_gen* g = nftnl_gen_alloc();
@@ -179,6 +185,22 @@ bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failu
   }
   failure.set("EAGAIN", "nf_tables table '" + table + "' kept changing while being read", EAGAIN, "recvfrom");
   return false;
+}
+
+bool NftTableNames(int family, std::vector<std::string>& names, Failure& failure) {
+  Socket s;
+  if (!s.Open(failure)) {
+    failure = Failure();
+    return true;
+  }
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_DUMP, 1);
+  bool interrupted = false, missing = false;
+  return s.Ask(nlh, [&](const nlmsghdr* nh) {
+    nftnl_table* x = nftnl_table_alloc();
+    if (x && nftnl_table_nlmsg_parse(nh, x) == 0) names.emplace_back(nftnl_table_get_str(x, NFTNL_TABLE_NAME));
+    if (x) nftnl_table_free(x);
+  }, interrupted, missing, failure);
 }
 
 }  // namespace iptc

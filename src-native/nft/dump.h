@@ -44,4 +44,7 @@ struct NftTableDump {
 // not exist gives exists = false. No nf_tables at all: exists = false too.
 bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure);
 
+// The names of the family's nf_tables tables ([] without nf_tables).
+bool NftTableNames(int family, std::vector<std::string>& names, Failure& failure);
+
 }  // namespace iptc
