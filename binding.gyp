@@ -24,6 +24,7 @@
         "src-native/legacy/kernel.cc",
         "src-native/legacy/table_commit.cc",
         "src-native/legacy/table_read.cc",
+        "src-native/nft/counters.cc",
         "src-native/nft/decode.cc",
         "src-native/nft/dump.cc",
         "src-native/nft/nft.cc",

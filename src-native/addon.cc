@@ -8,6 +8,7 @@
 #include "legacy/table_commit.h"
 #include "legacy/table_read.h"
 #include "nft/nft.h"
+#include "nft/counters.h"
 #include "nft/table_read.h"
 #include "which.h"
 #include "xt/parse.h"
@@ -33,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("compileRestore", Napi::Function::New(env, iptc::CompileRestore));
   exports.Set("nftTables", Napi::Function::New(env, iptc::NftTables));
   exports.Set("nftReadTable", Napi::Function::New(env, iptc::NftReadTable));
+  exports.Set("nftCounters", Napi::Function::New(env, iptc::NftCounters));
   exports.Set("backendFacts", Napi::Function::New(env, iptc::BackendFacts));
   exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
   exports.Set("lockTry", Napi::Function::New(env, iptc::LockTry));

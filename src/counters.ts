@@ -3,13 +3,16 @@
  * second. One raw kernel read per poll (no libiptc cache, no rule objects):
  * packets and bytes for every rule and policy land in one BigUint64Array.
  * The layout (which slot is which rule) is rebuilt only when the table's
- * rules change; each slot has a stable key (a digest of the rule) to follow
- * a rule across reorders. rates() turns two reads into per-second rates.
+ * rules change; each slot has a stable key to follow a rule across
+ * reorders (legacy: a digest of the rule; nf_tables: the rule's handle).
+ * rates() turns two reads into per-second rates.
  */
 import { argumentError, show } from './errors.js';
-import { native, type FamilyName, type NativeCounterRead, type NativeCounterReader } from './native.js';
+import type { BackendName } from './backend.js';
+import { native, type FamilyName, type NativeAbsent, type NativeCounterLayout, type NativeCounterRead, type NativeCounterReader, type NativeNftCounters, type NativeNftTable } from './native.js';
 import { checkTableName } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
+import { checkBackend, resolveBackendSync, type BackendChoice } from './which.js';
 
 export interface CounterChain {
   name: string;
@@ -25,7 +28,7 @@ export interface CounterLayout {
   /** Grows by one each time the table's rules change. */
   version: number;
   chains: CounterChain[];
-  /** Per slot: a digest of the rule's contents (for a policy, of its chain's name). */
+  /** Per slot: a digest of the rule's contents, or its nf_tables handle (for a policy, a digest of its chain's name). */
   keys: BigUint64Array;
 }
 
@@ -40,18 +43,24 @@ export interface CounterSnapshot {
 export class CounterReader {
   readonly table: string;
   readonly family: FamilyName;
+  /** Which kernel firewall it reads ('auto' decides once, when it is made). */
+  readonly backend: BackendName;
   #native: NativeCounterReader | null;
   #layout: CounterLayout | undefined;
   #pending: Promise<unknown> = Promise.resolve();
 
-  /** Opens a raw socket in the namespace once; every read reuses it. */
-  constructor(table: string, options: { family?: FamilyName; netns?: NetnsOption } = {}) {
+  /** Opens a raw socket (legacy) or holds the namespace (nf_tables) once; every read reuses it. */
+  constructor(table: string, options: { family?: FamilyName; netns?: NetnsOption; backend?: BackendChoice } = {}) {
     checkTableName(table);
     const family = options.family ?? 'ipv4';
     if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
+    const choice = checkBackend(options.backend);
     this.table = table;
     this.family = family;
-    this.#native = withNetnsFd(options.netns, (fd) => new native.CounterReader(family, table, fd));
+    [this.backend, this.#native] = withNetnsFd(options.netns, (fd) => {
+      const b = resolveBackendSync(choice, family, fd).name;
+      return [b, b === 'nft' ? new NftCounterSource(family, table, fd) : new native.CounterReader(family, table, fd)] as const;
+    });
   }
 
   /** The layout of the last read (undefined before the first). */
@@ -153,4 +162,108 @@ function slotMap(a: CounterLayout, b: CounterLayout): Int32Array {
     if (l && l.length) out[i] = l.shift()!;
   });
   return out;
+}
+
+/**
+ * CounterReader's source for an iptables-nft table: per read, one dump of
+ * the table's rules that keeps only each rule's handle and counter; the
+ * layout comes from a full read, made again only when the ruleset's
+ * generation moved.
+ */
+class NftCounterSource implements NativeCounterReader {
+  readonly #family: FamilyName;
+  readonly #table: string;
+  #fd: number;
+  #genid = -1;
+  #version = 0;
+  #slots = new Map<bigint, number>();
+  #policies = new Map<string, number>();
+  #layout: NativeCounterLayout | undefined;
+
+  constructor(family: FamilyName, table: string, fd: number) {
+    this.#family = family;
+    this.#table = table;
+    // Its own hold on the namespace, for as long as the reader lives.
+    this.#fd = fd < 0 ? -1 : native.netnsOpen(`/proc/self/fd/${fd}`);
+  }
+
+  read(async: false): NativeCounterRead;
+  read(async: true): Promise<NativeCounterRead>;
+  read(async: boolean): NativeCounterRead | Promise<NativeCounterRead> {
+    if (!async) {
+      let c = native.nftCounters(this.#family, this.#table, this.#fd, false);
+      let changed = false;
+      for (let tries = 0; c.genid !== this.#genid && tries < 3; tries++) {
+        this.#relayout(native.nftReadTable(this.#family, this.#table, this.#fd, false));
+        changed = true;
+        c = native.nftCounters(this.#family, this.#table, this.#fd, false);
+      }
+      return this.#place(c, changed);
+    }
+    return (async () => {
+      let c = await native.nftCounters(this.#family, this.#table, this.#fd, true);
+      let changed = false;
+      for (let tries = 0; c.genid !== this.#genid && tries < 3; tries++) {
+        this.#relayout(await native.nftReadTable(this.#family, this.#table, this.#fd, true));
+        changed = true;
+        c = await native.nftCounters(this.#family, this.#table, this.#fd, true);
+      }
+      return this.#place(c, changed);
+    })();
+  }
+
+  close(): void {
+    if (this.#fd >= 0) native.netnsClose(this.#fd);
+    this.#fd = -2;
+  }
+
+  #relayout(t: NativeNftTable | NativeAbsent): void {
+    this.#slots = new Map();
+    this.#policies = new Map();
+    const chains: NativeCounterLayout['chains'] = [];
+    const keys: bigint[] = [];
+    if ('absent' in t) {
+      this.#genid = -1;
+    } else {
+      this.#genid = t.genid;
+      for (const [name, hook, , , , , first, count] of t.chains) {
+        const c = { name, builtin: hook >= 0, first: keys.length, count, policy: -1 };
+        for (let i = first; i < first + count; i++) {
+          this.#slots.set(t.handles[i]!, keys.length);
+          keys.push(t.handles[i]!);
+        }
+        if (hook >= 0) {
+          c.policy = keys.length;
+          this.#policies.set(name, keys.length);
+          keys.push(digestName(name));
+        }
+        chains.push(c);
+      }
+    }
+    this.#layout = { version: ++this.#version, chains, keys: BigUint64Array.from(keys) };
+  }
+
+  #place(c: NativeNftCounters, changed: boolean): NativeCounterRead {
+    const counters = new BigUint64Array(2 * this.#layout!.keys.length);
+    for (let i = 0; i < c.handles.length; i++) {
+      const slot = this.#slots.get(c.handles[i]!);
+      if (slot === undefined) continue;
+      counters[2 * slot] = c.counters[2 * i]!;
+      counters[2 * slot + 1] = c.counters[2 * i + 1]!;
+    }
+    for (const [name, packets, bytes] of c.policies) {
+      const slot = this.#policies.get(name);
+      if (slot === undefined) continue;
+      counters[2 * slot] = packets;
+      counters[2 * slot + 1] = bytes;
+    }
+    return changed ? { counters, layout: this.#layout } : { counters };
+  }
+}
+
+/** FNV-1a, 64 bits, of a chain name: a policy slot's key. */
+function digestName(name: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(name, 'utf8')) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h;
 }

@@ -12,6 +12,8 @@ export { fields, matchFields, targetFields, type Negatable, type MatchFieldTypes
 export type * from './extensions.js';
 export { CounterReader, rates, slotOf, type CounterLayout, type CounterSnapshot, type CounterChain, type Rates } from './counters.js';
 export type { Validation, Problem } from './validate.js';
+export { whichBackend, whichBackendSync, hostIptables, type BackendChoice, type WhichOptions } from './which.js';
+export type { BackendName, SkippedRule } from './backend.js';
 export { nftTables, nftTablesSync, nftWarning, iptablesNftTables, type NftTable } from './nft.js';
 export { diff, diffSync, formatDiff, tableFromText, tableFromTextSync, type TableDiff, type ChainChanges, type RuleAt, type RuleMove, type Policy, type TextOptions } from './diff.js';
 export { plan, planSync, apply, applySync, formatPlan, type Plan, type ApplyOptions } from './plan.js';

@@ -56,6 +56,14 @@ export interface NativeNftTable extends NativeTable {
   genid: number;
 }
 
+/** An iptables-nft table's counters: per rule (dump order) its handle and packets, bytes; per base chain its policy's. */
+export interface NativeNftCounters {
+  genid: number;
+  handles: BigUint64Array;
+  counters: BigUint64Array;
+  policies: [chain: string, packets: bigint, bytes: bigint][];
+}
+
 /** What each kernel firewall holds in a namespace, for one family (see src-native/which.cc). */
 export interface NativeBackendFacts {
   legacyTables: string[];
@@ -148,6 +156,8 @@ export interface Native {
   readTable(family: FamilyName, table: string, netnsFd: number, async: true, create: boolean): Promise<NativeTable | NativeAbsent>;
   nftReadTable(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftTable | NativeAbsent;
   nftReadTable(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftTable | NativeAbsent>;
+  nftCounters(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftCounters;
+  nftCounters(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftCounters>;
   backendFacts(family: FamilyName, netnsFd: number, async: false): NativeBackendFacts;
   backendFacts(family: FamilyName, netnsFd: number, async: true): Promise<NativeBackendFacts>;
   nftTables(netnsFd: number, async: false): { family: string; name: string; chains: number; rules: number }[];

@@ -94,3 +94,19 @@ export function withNetnsFd<T>(netns: NetnsOption, fn: (fd: number) => T): T {
   ns.close();
   return result;
 }
+
+/**
+ * Runs async work that makes more than one native call on a namespace fd:
+ * each call dups the fd it is given when it is made, but a caller may close
+ * its Netns between two of them (and the number then names another one), so
+ * the work gets its own hold on the namespace for its whole length.
+ */
+export async function withHeldNetnsFd<T>(fd: number, fn: (fd: number) => Promise<T>): Promise<T> {
+  if (fd < 0) return fn(fd);
+  const held = native.netnsOpen(`/proc/self/fd/${fd}`);
+  try {
+    return await fn(held);
+  } finally {
+    native.netnsClose(held);
+  }
+}

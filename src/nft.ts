@@ -1,10 +1,11 @@
 /**
- * nf_tables awareness. Most current distributions point `iptables` at
- * iptables-nft, which keeps its rules in nf_tables; libiptc sees only the
- * legacy xtables tables, so a host managed with iptables-nft looks empty
- * here. nftTables() lists what nf_tables holds (a netlink dump, nothing
- * spawned) and nftWarning() says so in words, as iptables-nft itself warns
- * when legacy tables are present.
+ * Every nf_tables table of a namespace. Most current distributions point
+ * `iptables` at iptables-nft, which keeps its rules in nf_tables: Table.open
+ * reads those with backend 'nft' (see nftables.ts). nftTables() lists what
+ * nf_tables holds, iptables-nft's tables and everyone else's (firewalld,
+ * libvirt, nft's own: listed, never touched), with a netlink dump; nothing
+ * is spawned. nftWarning() says in words that iptables-nft tables are there
+ * beside the legacy ones, as iptables-nft itself warns of legacy tables.
  */
 import { native, type FamilyName } from './native.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
@@ -39,5 +40,5 @@ export function nftWarning(all: NftTable[], family: FamilyName): string | null {
   const nftFamily = family === 'ipv4' ? 'ip' : 'ip6';
   const list = t.map((x) => `${nftFamily} ${x.name} (${x.rules} rule${x.rules === 1 ? '' : 's'})`).join(', ');
   const tool = family === 'ipv4' ? 'iptables-nft-save' : 'ip6tables-nft-save';
-  return `iptables-nft tables present: ${list}. iptc-node reads and writes only the legacy tables; use ${tool} to see those rules`;
+  return `iptables-nft tables present: ${list}. These are the legacy tables; open with backend 'nft' (or use ${tool}) to see those rules`;
 }

@@ -8,7 +8,8 @@
 import { IptcError, argumentError, withContext } from './errors.js';
 import { applyCommand } from './commands.js';
 import { native, type FamilyName, type NativeCompiled } from './native.js';
-import { withNetnsFd, type NetnsOption } from './netns.js';
+import { withHeldNetnsFd, withNetnsFd, type NetnsOption } from './netns.js';
+import { checkBackend, resolveBackend, resolveBackendSync, tablesOf, whichBackend, whichBackendSync, type BackendChoice, type WhichOptions } from './which.js';
 import { BUILTINS, type Policy } from './snapshot.js';
 import { Table, type CommitOptions } from './table.js';
 import type { Counters } from './rule.js';
@@ -21,6 +22,8 @@ export interface SaveAllOptions {
   netns?: NetnsOption;
   /** Rule counters as `[packets:bytes]` prefixes, like iptables-save -c. */
   counters?: boolean;
+  /** Which kernel firewall: 'legacy', 'nft' or 'auto' (the default; see Table.open). */
+  backend?: BackendChoice;
 }
 
 export interface RestoreOptions extends CommitOptions {
@@ -40,28 +43,40 @@ export interface RestoreOptions extends CommitOptions {
   dryRun?: boolean;
 }
 
-/** The names of the family's tables that exist in the namespace, in iptables-save's order. */
-export async function listTables(options: { family?: FamilyName; netns?: NetnsOption } = {}): Promise<string[]> {
+/**
+ * The names of the family's tables that exist in the namespace, in the order
+ * the backend's save tool prints them (iptables-legacy-save: the kernel's;
+ * iptables-nft-save: mangle, security, raw, filter, nat).
+ */
+export async function listTables(options: WhichOptions = {}): Promise<string[]> {
   const family = options.family ?? 'ipv4';
-  return withNetnsFd(options.netns, (fd) => native.listTables(family, fd, true));
+  const choice = checkBackend(options.backend);
+  return withNetnsFd(options.netns, (fd) =>
+    withHeldNetnsFd(fd, async (held) => tablesOf(await resolveBackend(choice, family, held), family, held, true)),
+  );
 }
 
-export function listTablesSync(options: { family?: FamilyName; netns?: NetnsOption } = {}): string[] {
+export function listTablesSync(options: WhichOptions = {}): string[] {
   const family = options.family ?? 'ipv4';
-  return withNetnsFd(options.netns, (fd) => native.listTables(family, fd, false));
+  const choice = checkBackend(options.backend);
+  return withNetnsFd(options.netns, (fd) => tablesOf(resolveBackendSync(choice, family, fd), family, fd, false));
 }
 
 /** Every table of a family, as iptables-save prints them (without `#` comment lines). */
 export async function saveAll(options: SaveAllOptions = {}): Promise<string> {
   checkOptionsObject(options, 'options');
-  const names = await listTables(options);
-  const parts = await Promise.all(names.map((n) => Table.open(n, { family: options.family, netns: options.netns })));
+  // One backend for all the tables: decided once.
+  const backend = await whichBackend(options);
+  const names = await listTables({ ...options, backend });
+  const parts = await Promise.all(names.map((n) => Table.open(n, { family: options.family, netns: options.netns, backend })));
   return parts.map((t) => t.save({ counters: options.counters })).join('');
 }
 
 export function saveAllSync(options: SaveAllOptions = {}): string {
-  return listTablesSync(options)
-    .map((n) => Table.openSync(n, { family: options.family, netns: options.netns }).save({ counters: options.counters }))
+  checkOptionsObject(options, 'options');
+  const backend = whichBackendSync(options);
+  return listTablesSync({ ...options, backend })
+    .map((n) => Table.openSync(n, { family: options.family, netns: options.netns, backend }).save({ counters: options.counters }))
     .join('');
 }
 

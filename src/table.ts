@@ -16,7 +16,7 @@ import { legacy } from './legacy.js';
 import { acquireLock, acquireLockSync, checkTimeout, lockPath, releaseLock } from './lock.js';
 import { native, type FamilyName } from './native.js';
 import { badChainName, checkTableName, interfaceProblem } from './names.js';
-import { withNetnsFd, type NetnsOption } from './netns.js';
+import { withHeldNetnsFd, withNetnsFd, type NetnsOption } from './netns.js';
 import { ruleLines, rulesOf, specsOf } from './printing.js';
 import type { Counters, DecodedRule } from './rule.js';
 import { checkCounters, interfacesGiven, jumpWord, maySplit, ruleInputWords, type RuleSpec } from './rulewords.js';
@@ -101,10 +101,12 @@ export class Table {
   /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
   static async open(name: string, options: TableOptions = {}): Promise<Table> {
     const { family, netns, ifMissing, backend } = checkOptions(name, options);
-    const [b, r] = await withNetnsFd(netns, async (fd) => {
-      const b = await resolveBackend(backend, family, fd);
-      return [b, await b.read(family, name, fd, ifMissing === 'create', true)] as const;
-    });
+    const [b, r] = await withNetnsFd(netns, (fd) =>
+      withHeldNetnsFd(fd, async (held) => {
+        const b = await resolveBackend(backend, family, held);
+        return [b, await b.read(family, name, held, ifMissing === 'create', true)] as const;
+      }),
+    );
     return new Table(name, family, netns, b, ...present(r, name, family, ifMissing), false).#adopt(r);
   }
 

@@ -17,6 +17,7 @@ import { argumentError, show } from './errors.js';
 import { legacy } from './legacy.js';
 import { native, type FamilyName, type NativeBackendFacts } from './native.js';
 import { TABLES } from './names.js';
+import { withNetnsFd, type NetnsOption } from './netns.js';
 import { nft } from './nftables.js';
 
 export type BackendChoice = BackendName | 'auto';
@@ -77,4 +78,51 @@ export function hostIptables(family: FamilyName): BackendName | undefined {
     if (/legacy/.test(target)) return 'legacy';
   }
   return undefined;
+}
+
+/** The order iptables-nft-save prints tables in. */
+const NFT_ORDER = ['mangle', 'security', 'raw', 'filter', 'nat'];
+
+/** The tables a backend has for the family, in the order its save tool prints them. */
+export function tablesOf(b: Backend, family: FamilyName, fd: number, async: true): Promise<string[]>;
+export function tablesOf(b: Backend, family: FamilyName, fd: number, async: false): string[];
+export function tablesOf(b: Backend, family: FamilyName, fd: number, async: boolean): string[] | Promise<string[]> {
+  const order = (f: NativeBackendFacts) => NFT_ORDER.filter((t) => f.nftTables.includes(t));
+  if (b.name === 'nft') return async ? native.backendFacts(family, fd, true).then(order) : order(native.backendFacts(family, fd, false));
+  return async ? native.listTables(family, fd, true) : native.listTables(family, fd, false);
+}
+
+export interface WhichOptions {
+  family?: FamilyName;
+  netns?: NetnsOption;
+  backend?: BackendChoice;
+}
+
+/** Which backend a read with these options uses: what 'auto' decides, or the one named. */
+export async function whichBackend(options: WhichOptions = {}): Promise<BackendName> {
+  const family = options.family ?? 'ipv4';
+  const choice = checkBackend(options.backend);
+  return withNetnsFd(options.netns, async (fd) => (await resolveBackend(choice, family, fd)).name);
+}
+
+export function whichBackendSync(options: WhichOptions = {}): BackendName {
+  const family = options.family ?? 'ipv4';
+  const choice = checkBackend(options.backend);
+  return withNetnsFd(options.netns, (fd) => resolveBackendSync(choice, family, fd).name);
+}
+
+/**
+ * What iptables-nft warns of, and what it would warn of here: the tables of
+ * the backend not read that hold rules. null when there are none.
+ */
+export function otherBackendWarning(read: BackendName, options: { family?: FamilyName; netns?: NetnsOption } = {}): string | null {
+  const family = options.family ?? 'ipv4';
+  const f = withNetnsFd(options.netns, (fd) => native.backendFacts(family, fd, false));
+  if (read === 'nft') {
+    if (!f.legacyWithRules.length) return null;
+    return `iptables-legacy tables present, use ${family === 'ipv4' ? 'iptables' : 'ip6tables'}-legacy-save to see them (or --backend legacy)`;
+  }
+  const nftTables = f.nftTables.filter((t) => (TABLES as readonly string[]).includes(t));
+  if (!nftTables.length) return null;
+  return `iptables-nft tables present (${nftTables.join(', ')}), use ${family === 'ipv4' ? 'iptables' : 'ip6tables'}-nft-save to see them (or --backend nft)`;
 }

@@ -3,11 +3,11 @@
  * The `iptc` command, for people at a terminal. It uses only the library:
  * nothing is spawned.
  *
- *   iptc save    [-t table] [-6] [-c] [--netns NAME]
+ *   iptc save    [-t table] [-6] [-c] [--backend B] [--netns NAME]
  *   iptc restore [-n] [-c] [-T table] [-6] [--netns NAME] < file
- *   iptc list    [-t table] [-6] [-x] [--netns NAME] [chain]
- *   iptc top     [-t table] [-6] [--interval ms] [--rows N] [--count N] [--netns NAME]
- *   iptc diff    [-t table] [-n] [-6] [--netns NAME] FILE
+ *   iptc list    [-t table] [-6] [-x] [--backend B] [--netns NAME] [chain]
+ *   iptc top     [-t table] [-6] [--interval ms] [--rows N] [--count N] [--backend B] [--netns NAME]
+ *   iptc diff    [-t table] [-n] [-6] [--backend B] [--netns NAME] FILE
  *   iptc apply   [-t table] [-n] [-6] [--netns NAME] [--dry-run] FILE
  */
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { applySync, formatPlan, plan, planSync } from '../plan.js';
 import { listTablesSync, restore } from '../restore.js';
 import { Table } from '../table.js';
 import { listTable } from './format.js';
-import { nftTablesSync, nftWarning } from '../nft.js';
+import { otherBackendWarning, whichBackendSync, type BackendChoice } from '../which.js';
 import { top } from './top.js';
 
 const HELP: Record<string, string> = {
@@ -31,13 +31,17 @@ Commands (each has --help):
   diff      compare the live tables with an iptables-save file
   apply     change the live tables into an iptables-save file, keeping counters
 
-Common options: -6 (IPv6; default IPv4), --netns NAME|PATH (an ip-netns name or a path).`,
-  save: `usage: iptc save [-t table] [-6] [-c] [--netns NAME]
+Common options: -6 (IPv6; default IPv4), --netns NAME|PATH (an ip-netns name or a path),
+--backend legacy|nft|auto (which kernel firewall to read: iptables-legacy's
+xtables tables or iptables-nft's nf_tables tables; auto, the default, reads
+the one that holds rules; nf_tables tables are read-only for now).`,
+  save: `usage: iptc save [-t table] [-6] [-c] [--backend B] [--netns NAME]
 
 Prints every table (or just -t table) in iptables-save format.
   -t, --table NAME   only this table
   -6                 IPv6 (ip6tables-save)
   -c, --counters     include rule counters ([packets:bytes])
+  --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace (ip-netns name or path)`,
   restore: `usage: iptc restore [-n] [-c] [-T table] [-6] [--netns NAME] < file
 
@@ -47,14 +51,15 @@ Reads iptables-save format from standard input; each table is committed atomical
   -T, --table NAME   restore only this table
   -6                 IPv6 (ip6tables-restore)
   --netns NAME       act in this network namespace`,
-  list: `usage: iptc list [-t table] [-6] [-x] [--netns NAME] [chain]
+  list: `usage: iptc list [-t table] [-6] [-x] [--backend B] [--netns NAME] [chain]
 
 Shows the rules of a table (default filter), or of one chain, with counters.
   -t, --table NAME   the table
   -6                 IPv6
   -x, --exact        exact counters instead of K/M/G units
+  --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
-  top: `usage: iptc top [-t table] [-6] [--interval ms] [--rows N] [--count N] [--netns NAME]
+  top: `usage: iptc top [-t table] [-6] [--interval ms] [--rows N] [--count N] [--backend B] [--netns NAME]
 
 A live view of the busiest rules by packets/s and bits/s. On a terminal it
 redraws the screen; press q or Ctrl-C to quit. Otherwise it prints a block of
@@ -64,8 +69,9 @@ lines per interval.
   --interval MS      refresh period (default 1000)
   --rows N           rules to show (default 20)
   --count N          stop after N refreshes
+  --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
-  diff: `usage: iptc diff [-t table] [-n] [-6] [--netns NAME] FILE
+  diff: `usage: iptc diff [-t table] [-n] [-6] [--backend B] [--netns NAME] FILE
 
 Compares the live tables with what iptables-restore (-n: iptables-restore
 --noflush) would make of them with FILE (iptables-save format; - for standard
@@ -80,6 +86,7 @@ Exit status: 0 when equal, 1 when different, 2 on error (like diff(1)).
   -t, --table NAME   only this table
   -n, --noflush      FILE adds to the tables (as iptables-restore -n reads it)
   -6                 IPv6
+  --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
   apply: `usage: iptc apply [-t table] [-n] [-6] [--netns NAME] [--dry-run] FILE
 
@@ -104,13 +111,13 @@ interface Args {
 }
 
 const ALIASES: Record<string, string> = { '-t': '--table', '-T': '--table', '-c': '--counters', '-n': '--noflush', '-x': '--exact', '-h': '--help' };
-const TAKES_VALUE = new Set(['--table', '--netns', '--interval', '--rows', '--count']);
+const TAKES_VALUE = new Set(['--table', '--netns', '--interval', '--rows', '--count', '--backend']);
 const ALLOWED: Record<string, string[]> = {
-  save: ['--table', '-6', '--counters', '--netns', '--help'],
+  save: ['--table', '-6', '--counters', '--backend', '--netns', '--help'],
   restore: ['--noflush', '--counters', '--table', '-6', '--netns', '--help'],
-  list: ['--table', '-6', '--exact', '--netns', '--help'],
-  top: ['--table', '-6', '--interval', '--rows', '--count', '--netns', '--help'],
-  diff: ['--table', '--noflush', '-6', '--netns', '--help'],
+  list: ['--table', '-6', '--exact', '--backend', '--netns', '--help'],
+  top: ['--table', '-6', '--interval', '--rows', '--count', '--backend', '--netns', '--help'],
+  diff: ['--table', '--noflush', '-6', '--backend', '--netns', '--help'],
   apply: ['--table', '--noflush', '-6', '--netns', '--dry-run', '--help'],
 };
 
@@ -175,18 +182,22 @@ async function run(argv: string[]): Promise<void> {
   const family = a.flags.has('-6') ? 'ipv6' : 'ipv4';
   const netns = a.values.get('--netns');
   const table = a.values.get('--table');
-  const program = family === 'ipv4' ? 'iptc save' : 'iptc save -6';
-  // As iptables-nft warns about legacy tables, warn about iptables-nft's.
+  const choice = a.values.get('--backend') ?? 'auto';
+  if (!['legacy', 'nft', 'auto'].includes(choice)) throw new UsageError(`--backend must be legacy, nft or auto, got ${choice}`);
+  // One backend for the whole command, decided once.
+  const backend = cmd === 'restore' || cmd === 'apply' ? 'legacy' : whichBackendSync({ family, netns, backend: choice as BackendChoice });
+  const program = `${family === 'ipv4' ? 'iptc save' : 'iptc save -6'}${backend === 'nft' ? ' (nf_tables)' : ''}`;
+  // As iptables-nft warns about legacy tables, warn about the backend not read.
   if (cmd === 'save' || cmd === 'list') {
-    const warning = nftWarning(nftTablesSync({ netns }), family);
+    const warning = otherBackendWarning(backend, { family, netns });
     if (warning) process.stderr.write(`# Warning: ${warning}\n`);
   }
   switch (cmd) {
     case 'save': {
       if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);
-      const names = table ? [table] : listTablesSync({ family, netns });
+      const names = table ? [table] : listTablesSync({ family, netns, backend });
       for (const name of names) {
-        const t = await Table.open(name, { family, netns });
+        const t = await Table.open(name, { family, netns, backend });
         process.stdout.write(`# Generated by ${program} on ${ctime(new Date())}\n`);
         process.stdout.write(t.save({ counters: a.flags.has('--counters') }));
         process.stdout.write(`# Completed on ${ctime(new Date())}\n`);
@@ -201,7 +212,7 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'list': {
       if (a.rest.length > 1) throw new UsageError(`unexpected argument ${a.rest[1]}`);
-      const t = await Table.open(table ?? 'filter', { family, netns });
+      const t = await Table.open(table ?? 'filter', { family, netns, backend });
       const chain = a.rest[0];
       if (chain !== undefined && !t.chain(chain)) throw new UsageError(`no chain '${chain}' in table ${t.name}`);
       process.stdout.write(listTable(t, chain, a.flags.has('--exact')));
@@ -213,6 +224,7 @@ async function run(argv: string[]): Promise<void> {
         table: table ?? 'filter',
         family,
         netns,
+        backend,
         intervalMs: int(a, '--interval', 1000, 10),
         rows: int(a, '--rows', 20, 1),
         count: a.values.has('--count') ? int(a, '--count', 1, 1) : undefined,
@@ -226,7 +238,7 @@ async function run(argv: string[]): Promise<void> {
       let differ = false;
       const noflush = a.flags.has('--noflush');
       for (const name of tables) {
-        const d = await diff(await Table.open(name, { family, netns }), text, { noflush });
+        const d = await diff(await Table.open(name, { family, netns, backend }), text, { noflush });
         if (d.equal) continue;
         differ = true;
         process.stdout.write(`*${name}\n${formatDiff(d)}`);

@@ -4,6 +4,7 @@
  * prints plain lines, one block per interval.
  */
 import { CounterReader, rates, type CounterSnapshot } from '../counters.js';
+import type { BackendName } from '../backend.js';
 import type { FamilyName } from '../native.js';
 import type { NetnsOption } from '../netns.js';
 import { Table } from '../table.js';
@@ -13,6 +14,7 @@ import { humanRate } from './format.js';
 export interface TopOptions {
   table: string;
   family: FamilyName;
+  backend: BackendName;
   netns?: NetnsOption;
   intervalMs: number;
   /** Rows to show. */
@@ -31,7 +33,7 @@ interface Row {
 }
 
 export async function top(o: TopOptions): Promise<void> {
-  const reader = new CounterReader(o.table, { family: o.family, netns: o.netns });
+  const reader = new CounterReader(o.table, { family: o.family, netns: o.netns, backend: o.backend });
   const tty = o.out.isTTY === true;
   let names: string[] = [];
   let namesVersion = -1;
@@ -63,7 +65,7 @@ export async function top(o: TopOptions): Promise<void> {
       const next = await reader.read();
       if (next.layout.version !== namesVersion) {
         // Rule texts only when the rules changed: one full read, not one per refresh.
-        const t = await Table.open(o.table, { family: o.family, netns: o.netns });
+        const t = await Table.open(o.table, { family: o.family, netns: o.netns, backend: o.backend });
         names = [];
         for (const c of next.layout.chains) {
           t.rules(c.name).forEach((r, i) => (names[c.first + i] = formatRule(r, { chain: c.name })));
