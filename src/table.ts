@@ -11,61 +11,26 @@
  * legacy.ts for the kernel.
  */
 import type { Backend, BackendName, Base, Read, SkippedRule } from './backend.js';
-import { IptcError, argumentError, withContext, show } from './errors.js';
+import { IptcError, argumentError, show } from './errors.js';
 import { legacy } from './legacy.js';
 import { acquireLock, acquireLockSync, checkTimeout, lockPath, releaseLock } from './lock.js';
 import { native, type FamilyName } from './native.js';
-import { badChainName, checkTableName, interfaceProblem } from './names.js';
+import { badChainName } from './names.js';
 import { withHeldNetnsFd, withNetnsFd, type NetnsOption } from './netns.js';
 import { ruleLines, rulesOf, specsOf } from './printing.js';
 import type { Counters, DecodedRule } from './rule.js';
-import { checkCounters, interfacesGiven, jumpWord, maySplit, ruleInputWords, type RuleSpec } from './rulewords.js';
+import { checkCounters, type RuleSpec } from './rulewords.js';
 import type { Origin } from './pending.js';
 import { BUILTINS, Snapshot, type ChainState, type Policy } from './snapshot.js';
 import { validateSnapshot, type Validation } from './validate.js';
-import { checkBackend, resolveBackend, resolveBackendSync, type BackendChoice } from './which.js';
-import { checkOptionsObject, joinWords } from './words.js';
+import { ruleRefs, ruleSpecs } from './rulein.js';
+import { explainCommitError, explainCommitErrorWithRule } from './commit-errors.js';
+import { chainInfo, checkOptions, present, type Chain, type CommitOptions, type TableOptions } from './table-options.js';
+export type { Chain, CommitOptions, TableOptions } from './table-options.js';
+import { resolveBackend, resolveBackendSync } from './which.js';
+import { checkOptionsObject } from './words.js';
 
 export type { RuleSpec } from './rulewords.js';
-
-export interface TableOptions {
-  /** 'ipv4' (iptables, the default) or 'ipv6' (ip6tables). */
-  family?: FamilyName;
-  /** The network namespace: a Netns, an `ip netns` name, or a path. Default: the caller's own. */
-  netns?: NetnsOption;
-  /**
-   * A table that does not exist in the kernel yet (tables appear on first
-   * use): 'empty' (default) gives the snapshot the kernel would make, with
-   * `exists` false, and creates nothing until a commit; 'error' throws
-   * ERR_IPTC_ABSENT; 'create' makes the table now, as iptables-save does.
-   */
-  ifMissing?: 'empty' | 'error' | 'create';
-  /**
-   * The kernel firewall to read: 'legacy' (xtables, iptables-legacy's),
-   * 'nft' (the nf_tables tables of iptables-nft; read-only for now), or
-   * 'auto' (the default): the one that holds rules in the namespace, see
-   * which.ts for the whole rule. `table.backend` tells which was read.
-   */
-  backend?: BackendChoice;
-}
-
-export interface CommitOptions {
-  /** How long to wait for the xtables lock, in ms (default 10000; 0: do not wait; -1: forever). */
-  lockTimeout?: number;
-}
-
-export interface Chain {
-  name: string;
-  builtin: boolean;
-  /** Built-in chains only. */
-  policy?: Policy;
-  /** The policy's counters (built-in chains only). */
-  counters?: Counters;
-  /** How many rules jump or go to this chain. */
-  references: number;
-  /** Number of rules. */
-  length: number;
-}
 
 type UpdateOptions = TableOptions & CommitOptions & { retries?: number };
 
@@ -274,47 +239,14 @@ export class Table {
     return c;
   }
 
-  // ---- rules in --------------------------------------------------------
+  // ---- rules in (see rulein.ts) ------------------------------------------
 
-  /**
-   * The references of a rule given to `chain`: parsed now (several when -s/-d
-   * list several addresses) or kept as words for later. Checks what the
-   * words alone tell first.
-   */
   #rules(chain: string, rule: RuleSpec, op: Origin['op'], position: number): number[] {
-    const { words, counters } = ruleInputWords(rule, this.name, chain);
-    const given = interfacesGiven(words);
-    const problem = interfaceProblem(chain, given.in, given.out);
-    if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: joinWords(words) });
-    const j = jumpWord(words);
-    const target = j ? this.#snap.find(j.name) : undefined;
-    if (target?.builtin) {
-      throw new IptcError(`cannot ${j!.goto ? 'go' : 'jump'} to built-in chain ${j!.name}`, { code: 'ERR_IPTC_PARSE', table: this.name, chain, rule: joinWords(words) });
-    }
-    const jump = target ? target.id : -1;
-    const store = this.#snap.store;
-    if (!this.#eager && !maySplit(words)) {
-      return [store.addPending(words, target !== undefined, jump, counters, { op, chain, position, change: this.#changes + 1 })];
-    }
-    try {
-      return store.addParsed(words, target !== undefined, jump, counters).refs;
-    } catch (e) {
-      throw withContext(e, `bad rule for chain ${chain}`, { table: this.name, chain, rule: joinWords(words) });
-    }
+    return ruleRefs(this.#snap, this.name, chain, rule, this.#eager ? undefined : { op, chain, position, change: this.#changes + 1 });
   }
 
-  /** The specs of a rule given to -C/-D, to compare with the chain's. */
   #specsOf(chain: string, rule: RuleSpec): string[] {
-    const { words } = ruleInputWords(rule, this.name, chain);
-    const j = jumpWord(words);
-    const target = j ? this.#snap.find(j.name) : undefined;
-    let refs: number[];
-    try {
-      refs = this.#snap.store.addParsed(words, target !== undefined, target ? target.id : -1, undefined).refs;
-    } catch (e) {
-      throw withContext(e, `bad rule for chain ${chain}`, { table: this.name, chain, rule: joinWords(words) });
-    }
-    return specsOf(this.#snap, refs);
+    return ruleSpecs(this.#snap, this.name, chain, rule);
   }
 
   #find(c: ChainState, spec: string): number {
@@ -610,78 +542,10 @@ export class Table {
   }
 
   #explainSync(e: unknown): unknown {
-    if (!(e instanceof IptcError)) return e;
-    e.table = this.name;
-    if (e.code === 'ERR_IPTC_PARSE' && e.index !== undefined) return this.#snap.store.explainPending(e);
-    if (e.index !== undefined) {
-      // A rule of the plan (every chain's rules in order).
-      let k = e.index;
-      delete e.index;
-      for (const c of this.#snap.chains) {
-        if (k < c.length) return withContext(e, `rule ${k + 1} of chain ${c.name}`, { chain: c.name, position: k + 1 });
-        k -= c.length;
-      }
-      return e;
-    }
-    if (e.syscall === 'setsockopt' && !e.code.startsWith('ERR_IPTC_')) {
-      e.code = 'ERR_IPTC_COMMIT';
-      e.message = `the kernel refused the new ${this.name} table (${e.message}); nothing was changed`;
-    }
-    return e;
+    return explainCommitError(e, this.name, this.#snap);
   }
 
   async #explain(e: unknown): Promise<unknown> {
-    const out = this.#explainSync(e);
-    if (out instanceof IptcError && out.code === 'ERR_IPTC_COMMIT') {
-      let culprit;
-      try {
-        culprit = (await this.validate()).problems[0];
-      } catch {
-        // no scratch namespace to be had (no CAP_SYS_ADMIN): the message stands without a rule
-      }
-      if (culprit && culprit.position > 0) {
-        out.chain = culprit.chain;
-        out.position = culprit.position;
-        out.rule = culprit.rule;
-        out.message += `: rule ${culprit.position} of chain ${culprit.chain} is the one refused: -A ${culprit.chain} ${culprit.rule}`;
-      }
-    }
-    return out;
+    return explainCommitErrorWithRule(e, this.name, this.#snap, () => this.validate());
   }
-}
-
-function chainInfo(c: ChainState, refs: Map<number, number>): Chain {
-  const info: Chain = { name: c.name, builtin: c.builtin, references: refs.get(c.id) ?? 0, length: c.length };
-  if (c.builtin) {
-    info.policy = c.policy!;
-    info.counters = { ...c.shownCounters! };
-  }
-  return info;
-}
-
-function present(r: { snapshot: Snapshot; base: Base } | null, name: string, family: FamilyName, ifMissing: string): [Snapshot, Base] {
-  if (r) return [r.snapshot, r.base];
-  if (ifMissing === 'error') {
-    throw new IptcError(`there is no ${family === 'ipv4' ? 'iptables' : 'ip6tables'} table '${name}' in this namespace (yet)`, {
-      code: 'ERR_IPTC_ABSENT',
-      errno: 2,
-      table: name,
-    });
-  }
-  if (!BUILTINS[name]) {
-    throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
-  }
-  return [Snapshot.pristine(family, name), { kind: 'absent' }];
-}
-
-function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create'; backend: BackendChoice } {
-  checkTableName(name);
-  checkOptionsObject(options, 'options');
-  const known = new Set(['family', 'netns', 'ifMissing', 'backend']);
-  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns, ifMissing, backend)`);
-  const family = options.family ?? 'ipv4';
-  if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
-  const ifMissing = options.ifMissing ?? 'empty';
-  if (!['empty', 'error', 'create'].includes(ifMissing)) throw argumentError(`ifMissing must be 'empty', 'error' or 'create', got ${show(ifMissing)}`);
-  return { family, netns: options.netns, ifMissing, backend: checkBackend(options.backend) };
 }

@@ -1,0 +1,90 @@
+/**
+ * What Table.open and its twins take and give besides the snapshot: the
+ * options (checked), the snapshot of a table the kernel does not have yet,
+ * and a chain as chains() describes it.
+ */
+import type { Base } from './backend.js';
+import { IptcError, argumentError, show } from './errors.js';
+import type { FamilyName } from './native.js';
+import { checkTableName } from './names.js';
+import type { NetnsOption } from './netns.js';
+import type { Counters } from './rule.js';
+import { BUILTINS, Snapshot, type ChainState, type Policy } from './snapshot.js';
+import { checkBackend, type BackendChoice } from './which.js';
+import { checkOptionsObject } from './words.js';
+
+export interface TableOptions {
+  /** 'ipv4' (iptables, the default) or 'ipv6' (ip6tables). */
+  family?: FamilyName;
+  /** The network namespace: a Netns, an `ip netns` name, or a path. Default: the caller's own. */
+  netns?: NetnsOption;
+  /**
+   * A table that does not exist in the kernel yet (tables appear on first
+   * use): 'empty' (default) gives the snapshot the kernel would make, with
+   * `exists` false, and creates nothing until a commit; 'error' throws
+   * ERR_IPTC_ABSENT; 'create' makes the table now, as iptables-save does.
+   */
+  ifMissing?: 'empty' | 'error' | 'create';
+  /**
+   * The kernel firewall to read: 'legacy' (xtables, iptables-legacy's),
+   * 'nft' (the nf_tables tables of iptables-nft; read-only for now), or
+   * 'auto' (the default): the one that holds rules in the namespace, see
+   * which.ts for the whole rule. `table.backend` tells which was read.
+   */
+  backend?: BackendChoice;
+}
+
+export interface CommitOptions {
+  /** How long to wait for the xtables lock, in ms (default 10000; 0: do not wait; -1: forever). */
+  lockTimeout?: number;
+}
+
+export interface Chain {
+  name: string;
+  builtin: boolean;
+  /** Built-in chains only. */
+  policy?: Policy;
+  /** The policy's counters (built-in chains only). */
+  counters?: Counters;
+  /** How many rules jump or go to this chain. */
+  references: number;
+  /** Number of rules. */
+  length: number;
+}
+
+
+export function chainInfo(c: ChainState, refs: Map<number, number>): Chain {
+  const info: Chain = { name: c.name, builtin: c.builtin, references: refs.get(c.id) ?? 0, length: c.length };
+  if (c.builtin) {
+    info.policy = c.policy!;
+    info.counters = { ...c.shownCounters! };
+  }
+  return info;
+}
+
+export function present(r: { snapshot: Snapshot; base: Base } | null, name: string, family: FamilyName, ifMissing: string): [Snapshot, Base] {
+  if (r) return [r.snapshot, r.base];
+  if (ifMissing === 'error') {
+    throw new IptcError(`there is no ${family === 'ipv4' ? 'iptables' : 'ip6tables'} table '${name}' in this namespace (yet)`, {
+      code: 'ERR_IPTC_ABSENT',
+      errno: 2,
+      table: name,
+    });
+  }
+  if (!BUILTINS[name]) {
+    throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
+  }
+  return [Snapshot.pristine(family, name), { kind: 'absent' }];
+}
+
+export function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create'; backend: BackendChoice } {
+  checkTableName(name);
+  checkOptionsObject(options, 'options');
+  const known = new Set(['family', 'netns', 'ifMissing', 'backend']);
+  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown option '${k}' (expected family, netns, ifMissing, backend)`);
+  const family = options.family ?? 'ipv4';
+  if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
+  const ifMissing = options.ifMissing ?? 'empty';
+  if (!['empty', 'error', 'create'].includes(ifMissing)) throw argumentError(`ifMissing must be 'empty', 'error' or 'create', got ${show(ifMissing)}`);
+  return { family, netns: options.netns, ifMissing, backend: checkBackend(options.backend) };
+}
