@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { NOTES } from './notes.mjs';
+import { NFT_NOTES, NOTES } from './notes.mjs';
 
 const ver = (cmd, args) => {
   try {
@@ -17,7 +17,7 @@ const f = (x) => (x === undefined ? '-' : x.toFixed(2));
 const mark = (ok) => (ok ? 'met' : '**missed**');
 const mb = (x) => (x / 2 ** 20).toFixed(1);
 
-export function report({ rows, stalls, snapshotMemory, rssCycles, SIZES }) {
+export function report({ rows, stalls, snapshotMemory, rssCycles, SIZES, nftChains = [] }) {
   const get = (n, shape, op) => rows.find((r) => r.n === n && r.shape === shape && r.op === op);
   const targets = [];
   const ratio = (op, want, label) => {
@@ -47,6 +47,10 @@ export function report({ rows, stalls, snapshotMemory, rssCycles, SIZES }) {
   ratio('read as iptables-save -c text', 1.5, 'read as iptables-save text ≥ 1.5x faster than iptables-legacy-save');
   ratio('read into rule objects, every chain', 2, 'read into rule objects ≥ 2x faster than spawn + parse');
   floor('read all counters (CounterReader)', 1.25, 'counters within 1.25x of the raw read');
+  ratio('nft: read as iptables-nft-save -c text', 1.5, 'nf_tables: read as save text ≥ 1.5x faster than iptables-nft-save');
+  ratio('nft: rule objects, every chain', 2, 'nf_tables: rule objects ≥ 2x faster than spawn + parse of iptables-nft-save');
+  ratio('nft: counters (CounterReader)', 3, 'nf_tables: counters ≥ 3x faster than iptables-nft-save -c + parse');
+  floor('nft: counters (CounterReader)', 1.25, 'nf_tables: counters within 1.25x of the rule dump alone');
   for (const s of stalls) targets.push(`- event loop during ${s.op} (${s.where}, ${s.took.toFixed(0)} ms): longest stall ${s.worstGap.toFixed(1)} ms, ${mark(s.worstGap <= 10)}.`);
   const m = snapshotMemory;
   targets.push(`- an opened ${m.rules}-rule snapshot holds at most 2x its kernel blob in heap + external memory: ${mb(m.grew)} MB for ${mb(m.blob)} MB (${(m.grew / m.blob).toFixed(2)}x), ${mark(m.grew <= 2 * m.blob)}.`);
@@ -54,12 +58,13 @@ export function report({ rows, stalls, snapshotMemory, rssCycles, SIZES }) {
   targets.push(`- resident memory flat over ${rssCycles.cycles} open/commit cycles: ${mb(rssCycles.after1k)} MB after 1,000, ${mb(rssCycles.end)} MB at the end (${mb(grew)} MB more), ${mark(grew <= 10 * 2 ** 20)}.`);
   if (SIZES.includes(10000) && SIZES.includes(50000)) {
     const scale = [];
-    for (const r of rows.filter((x) => x.n === 50000)) {
+    const legacyRows = rows.filter((x) => x.n === 50000 && !x.op.startsWith('nft:'));
+    for (const r of legacyRows) {
       const small = get(10000, r.shape, r.op);
       if (small) scale.push(`${r.op} (${r.shape}) ${(r.ours / small.ours).toFixed(1)}x`);
     }
-    const worst = Math.max(...rows.filter((x) => x.n === 50000).map((r) => r.ours / get(10000, r.shape, r.op).ours));
-    targets.push(`- scaling 10,000 → 50,000 about 5x, no superlinear term: worst ${worst.toFixed(1)}x, ${mark(worst <= 6.5)}. (${scale.join('; ')})`);
+    const worst = Math.max(...legacyRows.map((r) => r.ours / get(10000, r.shape, r.op).ours));
+    targets.push(`- scaling 10,000 → 50,000 about 5x, no superlinear term (legacy tables): worst ${worst.toFixed(1)}x, ${mark(worst <= 6.5)}. (${scale.join('; ')})`);
   }
   const mem = (Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)[1]) / 2 ** 20).toFixed(0);
   return [
@@ -77,6 +82,20 @@ export function report({ rows, stalls, snapshotMemory, rssCycles, SIZES }) {
     '',
     ...targets,
     '',
+    ...(nftChains.length
+      ? [
+          '## nf_tables: the dump and chain length',
+          '',
+          'The C floor alone (`bench/nft_dump.c`), the same rules in one chain and spread over 100 user chains, read by one rule dump of the table (as iptc-node reads) and by a chain dump plus one rule dump per chain (as iptables-nft-save reads):',
+          '',
+          '| rules | chains | one dump of the table ms | one dump per chain ms |',
+          '|---:|---:|---:|---:|',
+          ...nftChains.map((c) => `| ${c.n} | ${c.chains} | ${f(c.table)} | ${f(c.perChain)} |`),
+          '',
+          ...NFT_NOTES,
+          '',
+        ]
+      : []),
     '## What the profiles show',
     '',
     ...NOTES,
@@ -84,4 +103,11 @@ export function report({ rows, stalls, snapshotMemory, rssCycles, SIZES }) {
     'Floors: `bench/raw_read.c` does only IPT_SO_GET_INFO + IPT_SO_GET_ENTRIES; `bench/one_rule.c` reads the table, splices one rule in (or out) of the blob, and does SET_REPLACE + SET_ADD_COUNTERS. Baselines are spawned as programs spawn them today, their output parsed in Node where a program would parse it.',
     '',
   ].join('\n');
+}
+
+// node bench/report.mjs FILE: RESULTS.md again from figures kept by IPTC_BENCH_DATA.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { writeFileSync } = await import('node:fs');
+  const data = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), report(data));
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: iptc-node side by side with what programs run today (the
-// iptables-legacy tools, spawned and parsed) and with C floors (bench/*.c),
+// iptables-legacy and iptables-nft tools, spawned and parsed) and with C
+// floors (bench/*.c),
 // at 10,000 and 50,000 rules of two shapes, in one run, in a scratch network
 // namespace; node itself runs inside it, so neither side pays a wrapper.
 // Prints medians and ratios and writes bench/RESULTS.md with each target of
@@ -25,7 +26,7 @@ if (!process.env.IPTC_BENCH_INSIDE) {
 }
 
 const { Table, CounterReader, restore } = await import('../dist/index.js');
-const { EMPTY, SHAPES, restoreText } = await import('./shapes.mjs');
+const { EMPTY, SHAPES, restoreText, spreadText } = await import('./shapes.mjs');
 const T = await import('./tools.mjs');
 
 const quick = process.argv.includes('--quick');
@@ -101,8 +102,49 @@ for (const n of SIZES) {
     row(n, shape, 'read all counters (CounterReader)', await T.time(runs * 3, () => reader.read()),
       await T.time(runs, T.spawnAndParseCounters), 'iptables-save -c + parse', floors.read(runs * 3));
     reader.close();
+
+    // nf_tables: the same rules loaded by iptables-nft-restore, read back as
+    // iptables-nft-save prints them, as rule objects, counters only.
+    await empty();
+    await T.nftFlush();
+    await T.nftRestore(fresh());
+    const nft = { backend: 'nft' };
+    row(n, shape, 'nft: read as iptables-nft-save -c text', await T.time(runs, async () => (await Table.open('filter', nft)).save({ counters: true })),
+      await T.time(runs, T.nftSave), 'iptables-nft-save -c (spawned)');
+    row(n, shape, 'nft: rule objects, every chain', await T.time(runs, async () => {
+      const t = await Table.open('filter', nft);
+      let k = 0;
+      for (const c of t.chains()) k += t.rules(c.name).length;
+      if (k !== n) throw new Error(`read ${k} nft rules, expected ${n}`);
+    }), await T.time(runs, T.nftSpawnAndParseRules), 'iptables-nft-save -c + parse');
+    // (Each read is one rule dump, which the kernel makes cost O(rules²): runs, not runs * 3.)
+    const nftReader = new CounterReader('filter', nft);
+    const first = await nftReader.read(); // lays the table out; later reads only dump the rules
+    const slots = first.layout.chains.reduce((k, c) => k + c.count, 0);
+    if (slots !== n) throw new Error(`CounterReader saw ${slots} nft rules, expected ${n}`);
+    row(n, shape, 'nft: counters (CounterReader)', await T.time(runs, () => nftReader.read()),
+      await T.time(runs, T.nftSpawnAndParseCounters), 'iptables-nft-save -c + parse', floors.nftDump(runs, n));
+    nftReader.close();
+    await T.nftFlush();
   }
 }
+
+// ---- nf_tables: the kernel's dump cost and chain length ---------------------
+// The C floor only: the same n rules in one chain, and spread over 100 user
+// chains, read by one dump of the table (as iptc-node's nft reader does) and
+// by one dump per chain (as iptables-nft-save does).
+const nftChains = [];
+for (const n of SIZES) {
+  for (const chains of [1, 100]) {
+    await T.nftFlush();
+    await T.nftRestore(spreadText('simple', n, chains, ' spread'));
+    const runs = runsFor(n);
+    const s = { n, chains, table: floors.nftDump(runs, n), perChain: floors.nftDump(runs, n, 'per-chain') };
+    nftChains.push(s);
+    console.log(`${String(n).padStart(6)} nft rules in ${String(chains).padStart(3)} chain(s): one dump of the table ${f2(s.table).padStart(8)} ms, one dump per chain ${f2(s.perChain).padStart(8)} ms`);
+  }
+}
+await T.nftFlush();
 
 // ---- the event loop during O(table) calls ------------------------------------
 const N = Math.max(...SIZES);
@@ -162,4 +204,8 @@ let rssCycles;
   console.log(`rss after 1,000 open/commit cycles ${(after1k / 2 ** 20).toFixed(1)} MB, after ${cycles} ${(rssCycles.end / 2 ** 20).toFixed(1)} MB`);
 }
 
-if (!quick) writeFileSync(join(here, 'RESULTS.md'), (await import('./report.mjs')).report({ rows, stalls, snapshotMemory, rssCycles, SIZES }));
+const measured = { rows, stalls, snapshotMemory, rssCycles, SIZES, nftChains };
+// IPTC_BENCH_DATA=file keeps the figures, so the report can be written again
+// after its notes change: node bench/report.mjs file
+if (process.env.IPTC_BENCH_DATA) writeFileSync(process.env.IPTC_BENCH_DATA, JSON.stringify(measured));
+if (!quick) writeFileSync(join(here, 'RESULTS.md'), (await import('./report.mjs')).report(measured));

@@ -48,4 +48,18 @@ export function restoreText(shape, n, tag = '') {
   return lines.join('\n');
 }
 
+/**
+ * The same n rules spread evenly over `chains` user chains (spread0, spread1,
+ * ...; n / chains rules each, nothing jumps to them): how the cost of an
+ * nf_tables dump depends on chain length. One chain: restoreText's table.
+ */
+export function spreadText(shape, n, chains, tag = '') {
+  if (chains === 1) return restoreText(shape, n, tag);
+  const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+  for (let c = 0; c < chains; c++) lines.push(`:spread${c} - [0:0]`);
+  for (let i = 0; i < n; i++) lines.push(`-A spread${Math.floor((i * chains) / n)} ${SHAPES[shape].words(i, tag).map(quote).join(' ')}`);
+  lines.push('COMMIT', '');
+  return lines.join('\n');
+}
+
 export const EMPTY = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';

@@ -1,6 +1,7 @@
-// What the benchmarks compare with: the iptables-legacy tools, spawned as
-// programs spawn them today (and their output parsed in Node where a program
-// would parse it), and the C floors in bench/*.c. Plus timing.
+// What the benchmarks compare with: the iptables-legacy and iptables-nft
+// tools, spawned as programs spawn them today (and their output parsed in
+// Node where a program would parse it), and the C floors in bench/*.c. Plus
+// timing.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,23 +24,28 @@ export async function time(runs, fn, before) {
   return median(t);
 }
 
-/** iptables-legacy-restore with `text` on its standard input. */
-export function legacyRestore(text, flags = []) {
+/** iptables-legacy-restore (or another restore tool) with `text` on its standard input. */
+export function legacyRestore(text, flags = [], tool = 'iptables-legacy-restore') {
   return new Promise((resolve, reject) => {
-    const p = spawn('iptables-legacy-restore', ['-w', ...flags], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const p = spawn(tool, ['-w', ...flags], { stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(err))));
+    p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`${tool}: ${err}`))));
     p.stdin.end(text);
   });
 }
 
+/** The same text into nf_tables, through iptables-nft-restore. */
+export const nftRestore = (text, flags = []) => legacyRestore(text, flags, 'iptables-nft-restore');
+/** Empties nf_tables (of the bench's scratch namespace only: run.mjs runs in its own). */
+export const nftFlush = () => run('nft', ['flush', 'ruleset']);
+
 export const legacy = (args) => run('iptables-legacy', ['-w', ...args]);
 export const legacySave = () => run('iptables-legacy-save', ['-c', '-t', 'filter'], { maxBuffer: 1 << 30 });
+export const nftSave = () => run('iptables-nft-save', ['-c', '-t', 'filter'], { maxBuffer: 1 << 30 });
 
-/** What monitoring does today for rules: spawn iptables-save -c and parse its lines. */
-export async function spawnAndParseRules() {
-  const { stdout } = await legacySave();
+/** The rules of iptables-save -c output, as a program parses them. */
+function parseRules(stdout) {
   const rules = [];
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('[')) continue;
@@ -51,19 +57,27 @@ export async function spawnAndParseRules() {
   return rules;
 }
 
-/** ...and for counters only. */
-export async function spawnAndParseCounters() {
-  const { stdout } = await legacySave();
+/** ...and its counters only. */
+function parseCounters(stdout) {
   const c = [];
   for (const m of stdout.matchAll(/^\[(\d+):(\d+)\]/gm)) c.push(BigInt(m[1]), BigInt(m[2]));
   return c;
 }
+
+/** What monitoring does today for rules: spawn iptables-save -c and parse its lines. */
+export const spawnAndParseRules = async () => parseRules((await legacySave()).stdout);
+/** ...and for counters only. */
+export const spawnAndParseCounters = async () => parseCounters((await legacySave()).stdout);
+/** The same two with iptables-nft-save -c. */
+export const nftSpawnAndParseRules = async () => parseRules((await nftSave()).stdout);
+export const nftSpawnAndParseCounters = async () => parseCounters((await nftSave()).stdout);
 
 /** The C floors, compiled once per run into a temporary directory. */
 export function buildFloors(here) {
   const bin = mkdtempSync(join(tmpdir(), 'iptc-bench-bin-'));
   execFileSync('cc', ['-O2', '-o', join(bin, 'raw_read'), join(here, 'raw_read.c')]);
   execFileSync('cc', ['-O2', '-o', join(bin, 'one_rule'), join(here, 'one_rule.c')]);
+  execFileSync('cc', ['-O2', '-o', join(bin, 'nft_dump'), join(here, 'nft_dump.c'), '-lnftnl', '-lmnl']);
   const floor = (prog, ...args) => Number(execFileSync(join(bin, prog), args.map(String)).toString());
   return {
     bin,
@@ -71,6 +85,12 @@ export function buildFloors(here) {
     read: (runs) => floor('raw_read', 'filter', runs),
     /** GET + splice + SET_REPLACE + SET_ADD_COUNTERS of one rule, appended or deleted. */
     oneRule: (what, runs) => floor('one_rule', what, runs),
+    /**
+     * Only the NFT_MSG_GETRULE dump of nf_tables' ip filter, each rule walked
+     * to its counter; fails unless it holds `rules` rules. 'per-chain': a
+     * chain dump, then one rule dump per chain.
+     */
+    nftDump: (runs, rules, mode) => floor('nft_dump', 'filter', runs, rules, ...(mode ? [mode] : [])),
   };
 }
 

@@ -6,8 +6,6 @@
 
 #include "xt/family.h"
 
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
 #include <string.h>
 
 #include <string>
@@ -27,26 +25,13 @@ class NftCountersJob : public Job {
 
   void Run() override {
     NftTableDump dump;
-    RunInNetns(netns_, failure, [&] { DumpNftTable(fam_.nfproto, table_, dump, failure); });
+    RunInNetns(netns_, failure, [&] { DumpNftTable(fam_.nfproto, table_, dump, failure, true); });
     if (failure.failed()) return;
     genid_ = dump.genid;
     for (const NftChainInfo& c : dump.chains)
       if (c.base) chains_.push_back(c);
-    handles_.reserve(dump.rules.size());
-    counters_.reserve(2 * dump.rules.size());
-    for (const NftRulePtr& r : dump.rules) {
-      uint64_t p = 0, b = 0;
-      nftnl_expr_iter* it = nftnl_expr_iter_create(r.get());
-      for (nftnl_expr* e = it ? nftnl_expr_iter_next(it) : nullptr; e; e = nftnl_expr_iter_next(it)) {
-        if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") != 0) continue;
-        p = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-        b = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-      }
-      if (it) nftnl_expr_iter_destroy(it);
-      handles_.push_back(nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE));
-      counters_.push_back(p);
-      counters_.push_back(b);
-    }
+    handles_ = std::move(dump.handles);
+    counters_ = std::move(dump.counters);
   }
 
   Napi::Value Result(Napi::Env env) override {

@@ -8,6 +8,8 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <endian.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -104,9 +106,48 @@ bool GenId(Socket& s, uint32_t seq, uint32_t& id, Failure& failure) {
   }, interrupted, missing, failure);
 }
 
+// A rule message's handle and counter, straight from its attributes: no
+// libnftnl rule, no expression objects (what a counter poll needs). The
+// dump asked for one table, so every rule is that table's.
+// The attributes nested in `a` (libmnl's for_each macros are C: void *).
+template <typename F>
+void EachNested(const nlattr* a, F f) {
+  const char* end = reinterpret_cast<const char*>(a) + a->nla_len;
+  for (auto* x = static_cast<const nlattr*>(mnl_attr_get_payload(a));
+       mnl_attr_ok(x, end - reinterpret_cast<const char*>(x)); x = mnl_attr_next(x))
+    f(x);
+}
+
+void CounterOf(const nlmsghdr* nh, NftTableDump& out) {
+  uint64_t handle = 0, packets = 0, bytes = 0;
+  auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nh, sizeof(nfgenmsg)));
+  const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nh));
+  for (; mnl_attr_ok(a, tail - reinterpret_cast<const char*>(a)); a = mnl_attr_next(a)) {
+    if (mnl_attr_get_type(a) == NFTA_RULE_HANDLE) {
+      handle = be64toh(mnl_attr_get_u64(a));
+    } else if (mnl_attr_get_type(a) == NFTA_RULE_EXPRESSIONS) {
+      EachNested(a, [&](const nlattr* e) {
+        const nlattr *name = nullptr, *data = nullptr;
+        EachNested(e, [&](const nlattr* x) {
+          if (mnl_attr_get_type(x) == NFTA_EXPR_NAME) name = x;
+          else if (mnl_attr_get_type(x) == NFTA_EXPR_DATA) data = x;
+        });
+        if (!name || !data || strcmp(mnl_attr_get_str(name), "counter") != 0) return;
+        EachNested(data, [&](const nlattr* c) {
+          if (mnl_attr_get_type(c) == NFTA_COUNTER_PACKETS) packets = be64toh(mnl_attr_get_u64(c));
+          else if (mnl_attr_get_type(c) == NFTA_COUNTER_BYTES) bytes = be64toh(mnl_attr_get_u64(c));
+        });
+      });
+    }
+  }
+  out.handles.push_back(handle);
+  out.counters.push_back(packets);
+  out.counters.push_back(bytes);
+}
+
 }  // namespace
 
-bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure) {
+bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure, bool counters_only) {
   Socket s;
   if (!s.Open(failure)) {
     // No nfnetlink at all: no nf_tables either.
@@ -172,6 +213,10 @@ bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failu
     nftnl_rule_nlmsg_build_payload(nlh, r);
     nftnl_rule_free(r);
     if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
+          if (counters_only) {
+            CounterOf(nh, out);
+            return;
+          }
           NftRulePtr x(nftnl_rule_alloc());
           if (x && nftnl_rule_nlmsg_parse(nh, x.get()) == 0 && table == nftnl_rule_get_str(x.get(), NFTNL_RULE_TABLE))
             out.rules.push_back(std::move(x));

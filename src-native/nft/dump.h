@@ -38,11 +38,16 @@ struct NftTableDump {
   uint32_t genid = 0;
   std::vector<NftChainInfo> chains;  // in the kernel's order
   std::vector<NftRulePtr> rules;     // in the kernel's order (chain by chain, by position)
+  // counters_only: instead of rules, each rule's handle, and its packets and
+  // bytes (two per rule), in the same order.
+  std::vector<uint64_t> handles, counters;
 };
 
 // family: NFPROTO_IPV4 (nft "ip") or NFPROTO_IPV6 ("ip6"). A table that does
 // not exist gives exists = false. No nf_tables at all: exists = false too.
-bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure);
+// counters_only: fill handles and counters, not rules.
+bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure,
+                  bool counters_only = false);
 
 // The names of the family's nf_tables tables ([] without nf_tables).
 bool NftTableNames(int family, std::vector<std::string>& names, Failure& failure);
