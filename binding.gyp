@@ -24,10 +24,13 @@
         "src-native/legacy/kernel.cc",
         "src-native/legacy/table_commit.cc",
         "src-native/legacy/table_read.cc",
+        "src-native/nft/batch.cc",
         "src-native/nft/counters.cc",
         "src-native/nft/decode.cc",
         "src-native/nft/dump.cc",
+        "src-native/nft/encode.cc",
         "src-native/nft/nft.cc",
+        "src-native/nft/table_commit.cc",
         "src-native/nft/table_read.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

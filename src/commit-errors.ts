@@ -32,7 +32,7 @@ export function explainCommitError(e: unknown, table: string, snap: Snapshot): u
 /** explainCommitError, and for a table the kernel refused, the rule it refused. */
 export async function explainCommitErrorWithRule(e: unknown, table: string, snap: Snapshot, validate: () => Promise<Validation>): Promise<unknown> {
   const out = explainCommitError(e, table, snap);
-  if (out instanceof IptcError && out.code === 'ERR_IPTC_COMMIT') {
+  if (out instanceof IptcError && out.code === 'ERR_IPTC_COMMIT' && out.position === undefined) {
     let culprit;
     try {
       culprit = (await validate()).problems[0];

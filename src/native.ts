@@ -103,6 +103,8 @@ export interface NativePlan {
   runs: Uint32Array;
   /** Chain id -> index in chains (-1: none). */
   chainIndex: Int32Array;
+  /** nf_tables: -X with no chain ran; base chains with no rules and an ACCEPT policy go, as iptables-nft has it. */
+  dropIdleBaseChains?: boolean;
   /** Rules of pool 0 whose counters were zeroed in the snapshot. */
   zeroed?: Uint32Array;
   /** Rules of pool `pool` still given as words, parsed where the plan is used. */
@@ -156,6 +158,8 @@ export interface Native {
   readTable(family: FamilyName, table: string, netnsFd: number, async: true, create: boolean): Promise<NativeTable | NativeAbsent>;
   nftReadTable(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftTable | NativeAbsent;
   nftReadTable(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftTable | NativeAbsent>;
+  nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: false): void;
+  nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: true): Promise<void>;
   nftCounters(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftCounters;
   nftCounters(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftCounters>;
   backendFacts(family: FamilyName, netnsFd: number, async: false): NativeBackendFacts;

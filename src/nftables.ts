@@ -2,20 +2,20 @@
  * The nf_tables backend: the tables iptables-nft makes (families ip and ip6;
  * raw, mangle, filter, security, nat), read with one consistent netlink dump
  * and handed over in the legacy form (see src-native/nft/), so that rule
- * objects, save(), diff and plan work on them unchanged. Writing them is
- * not built yet: such a snapshot is read-only.
+ * objects, save(), diff and plan work on them unchanged. A commit hands the
+ * addon the snapshot as a plan, as on the legacy path; it is checked against
+ * the table as it is and written as one nf_tables batch, every rule encoded
+ * as iptables-nft encodes it. Tables holding what iptables cannot show are
+ * read-only.
  */
-import type { Backend, CommitRequest, Read } from './backend.js';
-import { IptcError } from './errors.js';
-import { native, type FamilyName, type NativeAbsent, type NativeNftTable } from './native.js';
+import type { Backend, Base, CommitRequest, Read } from './backend.js';
+import { native, type FamilyName, type NativeAbsent, type NativeExpect, type NativeNftTable } from './native.js';
 import { Snapshot } from './snapshot.js';
-
-const NOT_YET = 'iptc-node does not write nf_tables tables yet; change them with iptables-nft';
 
 function toRead(family: FamilyName, table: string, t: NativeNftTable | NativeAbsent): Read | null {
   if ('absent' in t) return null;
   const skipped = t.skipped.map(([chain, position, handle, reason, nft]) => ({ chain, position, handle, reason, nft }));
-  let readOnly = NOT_YET;
+  let readOnly: string | undefined;
   if (skipped.length) readOnly = `it holds ${skipped.length} rule${skipped.length === 1 ? '' : 's'} iptables cannot show (see skipped); use nft`;
   else if (t.dropped.length) readOnly = `it holds base chains iptables-nft did not make (${t.dropped.join(', ')}); use nft`;
   return { snapshot: Snapshot.fromRead(family, table, t), base: { kind: 'read', blob: t.blob, entries: t.numEntries }, readOnly, skipped };
@@ -28,12 +28,20 @@ function read(family: FamilyName, table: string, fd: number, _create: boolean, a
   return toRead(family, table, native.nftReadTable(family, table, fd, false));
 }
 
+function expectOf(base: Base): NativeExpect {
+  if (base.kind === 'read') return { base: base.blob };
+  if (base.kind === 'absent') return { absent: true };
+  return {};
+}
+
 function commit(c: CommitRequest, async: true): Promise<void>;
 function commit(c: CommitRequest, async: false): void;
 function commit(c: CommitRequest, async: boolean): void | Promise<void> {
-  const e = new IptcError(`cannot write the nf_tables ${c.table} table: ${NOT_YET}`, { code: 'ERR_IPTC_READONLY', table: c.table });
-  if (async) return Promise.reject(e);
-  throw e;
+  const plan = c.snapshot.plan();
+  // (No xtables lock: iptables-nft takes none; the batch is atomic, and made
+  // against the generation it checked the table at.)
+  if (async) return native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expectOf(c.base), true);
+  native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expectOf(c.base), false);
 }
 
 export const nft: Backend = { name: 'nft', read, commit };

@@ -13,6 +13,7 @@ import { checkBackend, resolveBackend, resolveBackendSync, tablesOf, whichBacken
 import { BUILTINS, type Policy } from './snapshot.js';
 import { Table, type CommitOptions } from './table.js';
 import type { Counters } from './rule.js';
+import type { BackendName } from './backend.js';
 import type { Validation } from './validate.js';
 import { checkFamily, checkTableName } from './names.js';
 import { checkOptionsObject } from './words.js';
@@ -41,6 +42,11 @@ export interface RestoreOptions extends CommitOptions {
    * then resolves to one Validation per block and changes nothing.
    */
   dryRun?: boolean;
+  /**
+   * Which kernel firewall: 'legacy', 'nft' or 'auto' (the default; see
+   * Table.open), decided once for the whole input.
+   */
+  backend?: BackendChoice;
 }
 
 /**
@@ -172,7 +178,7 @@ export function applyBlock(t: Table, b: Block, options: Pick<RestoreOptions, 'no
 
 function checkRestoreOptions(options: RestoreOptions): void {
   checkOptionsObject(options, 'restore options');
-  const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'dryRun']);
+  const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'dryRun', 'backend']);
   for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown restore option '${k}'`);
   checkFamily(options.family);
   if (options.table !== undefined) checkTableName(options.table);
@@ -191,7 +197,8 @@ export async function restore(text: string, options: RestoreOptions = {}): Promi
   const family = options.family ?? 'ipv4';
   const compiled = await compile(text, family, options);
   const all = blocks(compiled);
-  const where = { family, netns: options.netns };
+  const backend = await whichBackend({ family, netns: options.netns, backend: options.backend });
+  const where = { family, netns: options.netns, backend };
   if (options.dryRun) {
     const out: Validation[] = [];
     for (const b of all) {
@@ -221,7 +228,8 @@ export function restoreSync(text: string, options: RestoreOptions = {}): void {
   checkRestoreOptions(options);
   if (options.dryRun) throw argumentError('a dry run needs the kernel in a scratch namespace, asynchronously: use restore(text, { dryRun: true })');
   const family = options.family ?? 'ipv4';
-  const where = { family, netns: options.netns };
+  const backend = whichBackendSync({ family, netns: options.netns, backend: options.backend });
+  const where = { family, netns: options.netns, backend };
   const compiled = compileSync(text, family, options);
   for (const b of blocks(compiled)) {
     try {
@@ -240,7 +248,7 @@ export function restoreSync(text: string, options: RestoreOptions = {}): void {
 /** Lets the event loop go round (timers, I/O) before going on. */
 const turn = () => new Promise<void>((r) => setTimeout(r, 0));
 
-function blankTable(b: Block, where: { family: FamilyName; netns?: NetnsOption }): Table {
+function blankTable(b: Block, where: { family: FamilyName; netns?: NetnsOption; backend: BackendName }): Table {
   try {
     return Table.blank(b.table, where);
   } catch (e) {

@@ -157,6 +157,8 @@ function byName(a: ChainState, b: ChainState): number {
 
 export class Snapshot {
   readonly store: RuleStore;
+  /** -X with no chain ran (what iptables-nft takes to drop idle base chains). */
+  dropIdleBaseChains = false;
   #chains: ChainState[];
   #nextId: number;
 
@@ -204,7 +206,9 @@ export class Snapshot {
 
   /** A copy that can change without changing this one. */
   copy(): Snapshot {
-    return new Snapshot(this.store.fork(), this.#chains.map((c) => c.copy()), this.#nextId);
+    const s = new Snapshot(this.store.fork(), this.#chains.map((c) => c.copy()), this.#nextId);
+    s.dropIdleBaseChains = this.dropIdleBaseChains;
+    return s;
   }
 
   // ---- reading ---------------------------------------------------------------
@@ -349,6 +353,7 @@ export class Snapshot {
     const plan: NativePlan = { pools: this.store.planPools(), chains: planChains, runs: Uint32Array.from(runs), chainIndex };
     const zeroed = this.store.zeroedList();
     if (zeroed) plan.zeroed = zeroed;
+    if (this.dropIdleBaseChains) plan.dropIdleBaseChains = true;
     const pending = this.store.pendingBatch();
     if (pending) plan.pending = pending;
     return plan;

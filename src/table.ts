@@ -87,7 +87,7 @@ export class Table {
 
   /** What a read says beyond the snapshot: read-only, rules left out. */
   #adopt(r: Read | null): this {
-    this.#readOnly = r?.readOnly ?? (this.#backend.name === 'nft' ? 'iptc-node does not write nf_tables tables yet; change them with iptables-nft' : undefined);
+    this.#readOnly = r?.readOnly;
     this.#skipped = Object.freeze(r?.skipped ?? []);
     return this;
   }
@@ -99,9 +99,10 @@ export class Table {
    * @internal
    */
   static blank(name: string, options: TableOptions = {}): Table {
-    const { family, netns } = checkOptions(name, options);
+    const { family, netns, backend } = checkOptions(name, options);
     if (!BUILTINS[name]) throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
-    return new Table(name, family, netns, legacy, Snapshot.pristine(family, name, true), { kind: 'none' }, false);
+    const b = backend === 'legacy' ? legacy : withNetnsFd(netns, (fd) => resolveBackendSync(backend, family, fd));
+    return new Table(name, family, netns, b, Snapshot.pristine(family, name, true), { kind: 'none' }, false);
   }
 
   /**
@@ -404,6 +405,11 @@ export class Table {
     }
     for (const c of targets) this.#snap.deleteChain(c);
     if (targets.length) this.#changes++;
+    if (name === undefined && this.#backend.name === 'nft') {
+      // iptables-nft's -X also removes the base chains that hold no rules and accept.
+      this.#snap.dropIdleBaseChains = true;
+      this.#changes++;
+    }
     return this;
   }
 

@@ -8,8 +8,9 @@
  *  - if both do, the one the host's `iptables` command is (the alternatives
  *    link, read, never run), with a warning, as iptables-nft warns of legacy
  *    tables;
- *  - if neither does, legacy: iptc-node cannot write nf_tables yet, and an
- *    empty namespace is one a program is about to fill.
+ *  - if neither does, legacy: what iptc-node has always written there, so
+ *    that a program that fills an empty namespace keeps writing where it
+ *    wrote before; pass backend 'nft' to fill nf_tables instead.
  */
 import { readlinkSync, realpathSync } from 'node:fs';
 import type { Backend, BackendName } from './backend.js';

@@ -38,17 +38,7 @@ class CommitJob : public Job {
 
   void Run() override {
     // Parsing needs no namespace and no lock: done first, off the JS thread.
-    if (plan.pendingPool >= 0) {
-      if (!ParseBatch(*fam, table, plan.pending, plan.parsed, failure)) return;
-      for (size_t i = 0; i < plan.parsed.perRule.size(); i++) {
-        if (plan.parsed.perRule[i] != 1) {
-          failure.set("ERR_IPTC_ARGUMENT", "a pending rule made several entries");
-          failure.index = static_cast<int>(i);
-          return;
-        }
-      }
-    }
-    if (!plan.Expand(failure)) return;
+    if (!plan.Prepare(*fam, table, failure)) return;
     RunInNetns(*netns, failure, [&] { Commit(); });
   }
 

@@ -4,8 +4,44 @@
 // legacy/blob.h), so that everything above reads both backends alike.
 #pragma once
 #include <napi.h>
+#include <stdint.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+#include "legacy/blob.h"
+#include "nft/dump.h"
 
 namespace iptc {
+
+// A rule left out: not one iptables-nft could show.
+struct NftSkipped {
+  std::string chain;
+  uint32_t position;
+  uint64_t handle;
+  std::string why, text;
+};
+
+struct NftTableRead {
+  bool absent = false;
+  uint32_t genid = 0;
+  std::unique_ptr<std::vector<char>> blob;  // the legacy layout; entries from NewTable::kHead
+  TableInfo info;
+  TableIndex index;
+  std::vector<uint64_t> handles;  // per rule shown, in index order
+  std::vector<NftSkipped> skipped;
+  std::vector<std::string> dropped;
+  std::vector<NftChainInfo> chains;  // the table's chains as nf_tables holds them
+};
+
+// Reads and lays out one table (call inside the namespace). A table that is
+// not one iptables-nft makes fails with ERR_IPTC_ARGUMENT.
+bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out, Failure& failure);
+
+// The hook, priority and type iptables-nft gives a base chain of a table.
+bool NftBaseChainOf(const std::string& table, const std::string& chain, int& hook, int& prio, std::string& type);
 
 // nftReadTable(family, table, netnsFd, async)
 //   -> { absent: true }

@@ -19,6 +19,20 @@ const char* Plan::Entry(const Family& fam, const PlanRule& r) const {
   return e;
 }
 
+bool Plan::Prepare(const Family& fam, const std::string& table, Failure& failure) {
+  if (pendingPool >= 0) {
+    if (!ParseBatch(fam, table, pending, parsed, failure)) return false;
+    for (size_t i = 0; i < parsed.perRule.size(); i++) {
+      if (parsed.perRule[i] != 1) {
+        failure.set("ERR_IPTC_ARGUMENT", "a pending rule made several entries");
+        failure.index = static_cast<int>(i);
+        return false;
+      }
+    }
+  }
+  return Expand(failure);
+}
+
 bool Plan::Expand(Failure& failure) {
   size_t n = 0;
   for (size_t r = 0; r + 2 < runs.size(); r += 3) n += runs[r + 2];
@@ -95,6 +109,7 @@ void ReadPlan(Napi::Env env, Napi::Object o, Plan& plan, std::vector<Napi::Refer
   auto z = View<uint32_t>(o.Get("zeroed"));
   plan.zeroed.assign(z.first, z.first + z.second);
   std::sort(plan.zeroed.begin(), plan.zeroed.end());
+  plan.dropIdleBaseChains = o.Get("dropIdleBaseChains").ToBoolean();
   Napi::Value pending = o.Get("pending");
   if (pending.IsObject()) {
     Napi::Object p = pending.As<Napi::Object>();

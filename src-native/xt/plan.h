@@ -68,6 +68,9 @@ struct Plan {
   std::vector<int32_t> chainIndex;
   std::vector<uint32_t> zeroed;  // sorted
   std::vector<PlanRule> rules;   // made by Expand()
+  // nf_tables only: -X with no chain ran, which iptables-nft takes to delete
+  // the base chains that hold no rules and accept (legacy has no such thing).
+  bool dropIdleBaseChains = false;
   // Words to parse first (see above), and what parsing made of them.
   int pendingPool = -1;
   RuleBatch pending;
@@ -76,6 +79,10 @@ struct Plan {
   // Makes `rules` from the runs (pending rules must be parsed first). On a
   // run outside its pool fails with ERR_IPTC_ARGUMENT.
   bool Expand(Failure& failure);
+  // Parses the pending rules (each must make one entry), then Expand()s: what
+  // every commit does first, off the JavaScript thread. A refused rule fails
+  // with `failure.index` naming it.
+  bool Prepare(const Family& fam, const std::string& table, Failure& failure);
   // The entry of a rule (pending ones once parsed); nullptr when out of range.
   const char* Entry(const Family& fam, const PlanRule& r) const;
 };
