@@ -25,6 +25,7 @@
         "src-native/legacy/table_commit.cc",
         "src-native/legacy/table_read.cc",
         "src-native/nft/batch.cc",
+        "src-native/nft/batch_plan.cc",
         "src-native/nft/counters.cc",
         "src-native/nft/decode.cc",
         "src-native/nft/dump.cc",

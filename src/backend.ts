@@ -19,6 +19,8 @@ export interface Read {
   readOnly?: string;
   /** Rules the backend could not show (nf_tables rules that are not iptables'). */
   skipped?: SkippedRule[];
+  /** nf_tables: the built-in chains that exist there (the others are shown empty, ACCEPT). */
+  presentBaseChains?: readonly string[];
 }
 
 /** A rule left out of a snapshot because it is not iptables' (written with nft, or by another program). */

@@ -54,6 +54,8 @@ export interface NativeNftTable extends NativeTable {
   dropped: string[];
   /** The ruleset generation the dump is of. */
   genid: number;
+  /** The base chains nf_tables has (iptables-nft makes one when a command first names it). */
+  present: string[];
 }
 
 /** An iptables-nft table's counters: per rule (dump order) its handle and packets, bytes; per base chain its policy's. */
@@ -103,6 +105,10 @@ export interface NativePlan {
   runs: Uint32Array;
   /** Chain id -> index in chains (-1: none). */
   chainIndex: Int32Array;
+  /** User chains renamed since the read: [name then, name now] (nf_tables renames them in place). */
+  renames?: [string, string][];
+  /** nf_tables: built-in chains a command named (-A, -I, -F, -P), which iptables-nft makes if they are not there. */
+  wantBaseChains?: string[];
   /** nf_tables: -X with no chain ran; base chains with no rules and an ACCEPT policy go, as iptables-nft has it. */
   dropIdleBaseChains?: boolean;
   /** Rules of pool 0 whose counters were zeroed in the snapshot. */

@@ -18,7 +18,7 @@ function toRead(family: FamilyName, table: string, t: NativeNftTable | NativeAbs
   let readOnly: string | undefined;
   if (skipped.length) readOnly = `it holds ${skipped.length} rule${skipped.length === 1 ? '' : 's'} iptables cannot show (see skipped); use nft`;
   else if (t.dropped.length) readOnly = `it holds base chains iptables-nft did not make (${t.dropped.join(', ')}); use nft`;
-  return { snapshot: Snapshot.fromRead(family, table, t), base: { kind: 'read', blob: t.blob, entries: t.numEntries }, readOnly, skipped };
+  return { snapshot: Snapshot.fromRead(family, table, t), base: { kind: 'read', blob: t.blob, entries: t.numEntries }, readOnly, skipped, presentBaseChains: t.present };
 }
 
 function read(family: FamilyName, table: string, fd: number, create: boolean, async: true): Promise<Read | null>;

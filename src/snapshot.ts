@@ -62,6 +62,8 @@ export class ChainState {
   policyMode: CounterMode = CounterMode.Zero;
   /** The policy's entry index in the table as read (-1: none; -2: take the kernel's at commit). */
   oldFoot = -1;
+  /** A user chain's name when the table was read (a rename keeps it; nf_tables renames in place). */
+  readName: string | undefined;
   #runs: Run[] | null;
   #refs: number[] | null = null;
   #length: number;
@@ -141,6 +143,7 @@ export class ChainState {
     c.policyCounters = this.policyCounters && { ...this.policyCounters };
     c.policyMode = this.policyMode;
     c.oldFoot = this.oldFoot;
+    c.readName = this.readName;
     if (this.#refs) c.refs = [...this.#refs];
     else {
       c.#runs = this.#runs!.map((r) => [...r] as Run);
@@ -159,6 +162,8 @@ export class Snapshot {
   readonly store: RuleStore;
   /** -X with no chain ran (what iptables-nft takes to drop idle base chains). */
   dropIdleBaseChains = false;
+  /** Built-in chains a command named (nf_tables: made at commit if absent). */
+  wantBaseChains = new Set<string>();
   #chains: ChainState[];
   #nextId: number;
 
@@ -174,6 +179,7 @@ export class Snapshot {
     store.setBase(t.blob, t.offsets, t.jumps, t.entryIndex);
     const chains = t.chains.map(([name, hook, policy, packets, bytes, footIndex, first, count], id) => {
       const c = new ChainState(id, name, hook, first, count);
+      if (hook < 0) c.readName = name;
       if (hook >= 0) {
         c.policy = POLICY[policy] ?? 'ACCEPT';
         c.policyCounters = { packets, bytes };
@@ -208,6 +214,7 @@ export class Snapshot {
   copy(): Snapshot {
     const s = new Snapshot(this.store.fork(), this.#chains.map((c) => c.copy()), this.#nextId);
     s.dropIdleBaseChains = this.dropIdleBaseChains;
+    s.wantBaseChains = new Set(this.wantBaseChains);
     return s;
   }
 
@@ -354,6 +361,9 @@ export class Snapshot {
     const zeroed = this.store.zeroedList();
     if (zeroed) plan.zeroed = zeroed;
     if (this.dropIdleBaseChains) plan.dropIdleBaseChains = true;
+    if (this.wantBaseChains.size) plan.wantBaseChains = [...this.wantBaseChains];
+    const renamed = chains.filter((c) => c.readName !== undefined && c.readName !== c.name);
+    if (renamed.length) plan.renames = renamed.map((c) => [c.readName!, c.name]);
     const pending = this.store.pendingBatch();
     if (pending) plan.pending = pending;
     return plan;

@@ -51,6 +51,8 @@ export class Table {
   readonly #eager: boolean;
   /** Why this table cannot be committed through its backend, if it cannot. */
   #readOnly: string | undefined;
+  /** nf_tables: the built-in chains that exist there. */
+  #present: Set<string> | undefined;
   #skipped: readonly SkippedRule[] = [];
 
   private constructor(name: string, family: FamilyName, netns: NetnsOption, backend: Backend, snap: Snapshot, base: Base, eager: boolean) {
@@ -88,6 +90,7 @@ export class Table {
   /** What a read says beyond the snapshot: read-only, rules left out. */
   #adopt(r: Read | null): this {
     this.#readOnly = r?.readOnly;
+    this.#present = r?.presentBaseChains ? new Set(r.presentBaseChains) : undefined;
     this.#skipped = Object.freeze(r?.skipped ?? []);
     return this;
   }
@@ -240,6 +243,25 @@ export class Table {
     return c;
   }
 
+  /**
+   * A chain a command names that makes it (-A, -I, -F, -P): on nf_tables,
+   * iptables-nft makes a built-in chain the first time one of these names it.
+   */
+  #naming(chain: string): ChainState {
+    const c = this.#need(chain);
+    if (c.builtin && this.#backend.name === 'nft') this.#snap.wantBaseChains.add(c.name);
+    return c;
+  }
+
+  /** A chain a command needs to exist already (-Z CHAIN): on nf_tables a built-in chain may not, yet. */
+  #existing(chain: string): ChainState {
+    const c = this.#need(chain);
+    if (c.builtin && this.#present && !this.#present.has(c.name) && !this.#snap.wantBaseChains.has(c.name)) {
+      throw argumentError(`no chain '${chain}' in the nf_tables ${this.name} table yet (iptables-nft makes a built-in chain when a rule, a flush or a policy first names it)`, { table: this.name, chain });
+    }
+    return c;
+  }
+
   // ---- rules in (see rulein.ts) ------------------------------------------
 
   #rules(chain: string, rule: RuleSpec, op: Origin['op'], position: number): number[] {
@@ -290,7 +312,7 @@ export class Table {
   /** -A: appends a rule to the end of a chain. */
   append(chain: string, rule: RuleSpec): this {
     this.#mutable();
-    const c = this.#need(chain);
+    const c = this.#naming(chain);
     this.#snap.append(c, this.#rules(chain, rule, 'append', c.length + 1));
     this.#changes++;
     return this;
@@ -319,7 +341,7 @@ export class Table {
   /** -I: inserts a rule at a 1-based position (default 1, the top). */
   insert(chain: string, rule: RuleSpec, position = 1): this {
     this.#mutable();
-    const c = this.#need(chain);
+    const c = this.#naming(chain);
     this.#checkPosition(c, position, c.length + 1, 'insert');
     // As iptables does for several addresses: each at the same position.
     const refs = this.#rules(chain, rule, 'insert', position);
@@ -373,7 +395,7 @@ export class Table {
   /** -F: removes every rule of one chain, or of every chain. */
   flush(chain?: string): this {
     this.#mutable();
-    for (const c of chain === undefined ? this.#snap.chains : [this.#need(chain)]) this.#snap.flush(c);
+    for (const c of chain === undefined ? this.#snap.chains : [this.#naming(chain)]) this.#snap.flush(c);
     this.#changes++;
     return this;
   }
@@ -408,6 +430,7 @@ export class Table {
     if (name === undefined && this.#backend.name === 'nft') {
       // iptables-nft's -X also removes the base chains that hold no rules and accept.
       this.#snap.dropIdleBaseChains = true;
+      this.#snap.wantBaseChains.clear();
       this.#changes++;
     }
     return this;
@@ -435,11 +458,11 @@ export class Table {
     this.#mutable();
     if (position !== undefined) {
       if (chain === undefined) throw argumentError('zeroing one rule needs its chain');
-      const c = this.#need(chain);
+      const c = this.#existing(chain);
       this.#checkPosition(c, position, c.length, 'zero');
       this.#snap.store.zero(c.at(position - 1));
     } else {
-      for (const c of chain === undefined ? this.#snap.chains : [this.#need(chain)]) this.#snap.zero(c);
+      for (const c of chain === undefined ? this.#snap.chains : [this.#existing(chain)]) this.#snap.zero(c);
     }
     this.#changes++;
     return this;
@@ -448,7 +471,7 @@ export class Table {
   /** -P: sets a built-in chain's policy (ACCEPT or DROP), optionally with its counters. */
   setPolicy(chain: string, target: Policy, counters?: Partial<Counters>): this {
     this.#mutable();
-    const c = this.#need(chain);
+    const c = this.#naming(chain);
     if (!c.builtin) throw argumentError(`only built-in chains have a policy; ${chain} is a user chain`, { table: this.name, chain });
     if (target !== 'ACCEPT' && target !== 'DROP') {
       throw argumentError(`bad policy ${show(target)}: must be ACCEPT or DROP`, { table: this.name, chain });

@@ -216,6 +216,10 @@ class NftReadJob : public Job {
     for (size_t i = 0; i < read_.dropped.size(); i++) dropped[i] = read_.dropped[i];
     o.Set("dropped", dropped);
     o.Set("genid", read_.genid);
+    Napi::Array present = Napi::Array::New(env);
+    for (const NftChainInfo& c : read_.chains)
+      if (c.base) present[present.Length()] = c.name;
+    o.Set("present", present);
     return o;
   }
 

@@ -110,6 +110,19 @@ void ReadPlan(Napi::Env env, Napi::Object o, Plan& plan, std::vector<Napi::Refer
   plan.zeroed.assign(z.first, z.first + z.second);
   std::sort(plan.zeroed.begin(), plan.zeroed.end());
   plan.dropIdleBaseChains = o.Get("dropIdleBaseChains").ToBoolean();
+  Napi::Value renames = o.Get("renames");
+  if (renames.IsArray()) {
+    Napi::Array a = renames.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Array pair = a.Get(i).As<Napi::Array>();
+      plan.renames.emplace_back(pair.Get(0u).As<Napi::String>(), pair.Get(1u).As<Napi::String>());
+    }
+  }
+  Napi::Value want = o.Get("wantBaseChains");
+  if (want.IsArray()) {
+    Napi::Array a = want.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) plan.wantBaseChains.push_back(a.Get(i).As<Napi::String>());
+  }
   Napi::Value pending = o.Get("pending");
   if (pending.IsObject()) {
     Napi::Object p = pending.As<Napi::Object>();

@@ -71,6 +71,10 @@ struct Plan {
   // nf_tables only: -X with no chain ran, which iptables-nft takes to delete
   // the base chains that hold no rules and accept (legacy has no such thing).
   bool dropIdleBaseChains = false;
+  // nf_tables only: built-in chains a command named, made if not there.
+  std::vector<std::string> wantBaseChains;
+  // User chains renamed since the read: (name then, name now).
+  std::vector<std::pair<std::string, std::string>> renames;
   // Words to parse first (see above), and what parsing made of them.
   int pendingPool = -1;
   RuleBatch pending;
