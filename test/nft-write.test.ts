@@ -211,6 +211,17 @@ describe('iptables-nft tables written through iptc-node', () => {
     expect(nftSave(s, 'ipv4', 'filter')).toContain('-A INPUT -j DROP\n[0:0] -A INPUT -j RETURN\n');
   });
 
+  it('a generation moved by another table does not make a conflict', async () => {
+    const s = ns();
+    s.sh(`${nftTool('ipv4', '')} -A INPUT -j ACCEPT`);
+    const t = await Table.open('filter', { netns: s.ns, backend: 'nft' });
+    s.sh('nft add table inet other');
+    t.append('INPUT', '-j DROP');
+    await t.commit();
+    expect(nftSave(s, 'ipv4', 'filter')).toContain('[0:0] -A INPUT -j ACCEPT\n[0:0] -A INPUT -j DROP\n');
+    expect(s.sh('nft list tables')).toContain('table inet other');
+  });
+
   it('a rule the kernel refuses is named, and the table is left as it was', () => {
     const s = ns();
     s.sh(`${nftTool('ipv4', '')} -A INPUT -s 10.0.0.1 -j ACCEPT`);

@@ -232,6 +232,11 @@ bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failu
   return false;
 }
 
+bool NftGenId(uint32_t& id, Failure& failure) {
+  Socket s;
+  return s.Open(failure) && GenId(s, 1, id, failure);
+}
+
 bool NftTableNames(int family, std::vector<std::string>& names, Failure& failure) {
   Socket s;
   if (!s.Open(failure)) {

@@ -52,4 +52,7 @@ bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failu
 // The names of the family's nf_tables tables ([] without nf_tables).
 bool NftTableNames(int family, std::vector<std::string>& names, Failure& failure);
 
+// The ruleset's generation id now (call inside the namespace).
+bool NftGenId(uint32_t& id, Failure& failure);
+
 }  // namespace iptc

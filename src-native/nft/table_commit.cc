@@ -39,6 +39,7 @@ class NftCommitJob : public Job {
   bool expectAbsent = false;
   std::vector<Napi::Reference<Napi::Value>> keep;
   bool incremental_ = false;
+  bool reread_ = false;  // the generation moved since the snapshot's read
 
   void Run() override {
     if (!plan.Prepare(*fam, table, failure)) return;
@@ -63,6 +64,15 @@ class NftCommitJob : public Job {
   // One attempt: read the table as it is, check it is the snapshot's, send
   // the batch made against that read. false without a failure: try again.
   bool Commit() {
+    if (!reread_ && base) {
+      // Unchanged since the snapshot's read (same generation): the snapshot's
+      // bytes are the table, and the batch, made against that generation,
+      // is refused should it move before the batch lands.
+      std::shared_ptr<const NftReadFacts> facts = RecallNftRead(base, baseSize);
+      uint32_t genid = 0;
+      if (facts && NftGenId(genid, failure) && genid == facts->genid) return Send(*facts);
+      if (failure.failed()) return false;
+    }
     NftTableRead now;
     if (!ReadNftTable(*fam, table, now, failure)) return false;
     const char* nowEntries = now.absent ? nullptr : now.blob->data() + NewTable::kHead;
@@ -91,9 +101,20 @@ class NftCommitJob : public Job {
         if (n.hook == c.hook && c.hook >= 0) c.policy = n.policy;
     }
 
-    NftBatch batch(now.genid);
     NftWrite w{*fam, table, plan};
     if (!now.absent) w.now = NftNow{nowEntries, nowSize, &now.index, &now.handles, &now.chains};
+    return Send(w, now.genid);
+  }
+
+  // The snapshot's own read, as the table is now.
+  bool Send(const NftReadFacts& facts) {
+    NftWrite w{*fam, table, plan};
+    w.now = NftNow{base, baseSize, &facts.index, &facts.handles, &facts.chains};
+    return Send(w, facts.genid);
+  }
+
+  bool Send(NftWrite& w, uint32_t genid) {
+    NftBatch batch(genid);
     w.base = base;
     w.baseSize = baseSize;
     w.expectAbsent = expectAbsent;
@@ -103,6 +124,7 @@ class NftCommitJob : public Job {
     if (batch.Send(failedSeq, failure)) return true;
     if (failure.errnum == ERESTART) {
       failure = Failure();  // the generation moved: read again, and check again
+      reread_ = true;
       return false;
     }
     failure.code = "ERR_IPTC_COMMIT";

@@ -40,6 +40,18 @@ struct NftTableRead {
 // not one iptables-nft makes fails with ERR_IPTC_ARGUMENT.
 bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out, Failure& failure);
 
+// What a read handed to JavaScript knew of its table beside the bytes, kept
+// (a few, by the address of the bytes) so that a commit of a snapshot whose
+// table has not changed since (same generation) need not read it again.
+struct NftReadFacts {
+  uint32_t genid = 0;
+  size_t size = 0;
+  TableIndex index;
+  std::vector<uint64_t> handles;
+  std::vector<NftChainInfo> chains;
+};
+std::shared_ptr<const NftReadFacts> RecallNftRead(const char* entries, size_t size);
+
 // The hook, priority and type iptables-nft gives a base chain of a table.
 bool NftBaseChainOf(const std::string& table, const std::string& chain, int& hook, int& prio, std::string& type);
 
