@@ -30,6 +30,7 @@
         "src-native/nft/decode.cc",
         "src-native/nft/dump.cc",
         "src-native/nft/encode.cc",
+        "src-native/nft/known.cc",
         "src-native/nft/nft.cc",
         "src-native/nft/table_commit.cc",
         "src-native/nft/table_read.cc"

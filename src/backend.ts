@@ -47,13 +47,16 @@ export interface CommitRequest {
   /** The snapshot was read while the caller held the lock it still holds: no need to read the table again. */
   readUnderLock: boolean;
   lockTimeoutMs: number;
+  /** The snapshot was read for a change (Table.update). */
+  forChange?: boolean;
 }
 
 export interface Backend {
   readonly name: BackendName;
   /** null: the table does not exist (and `create` was false). */
-  read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: true): Promise<Read | null>;
-  read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: false): Read | null;
+  /** `forChange`: read to change and commit at once (Table.update); a backend may answer from what it last knew (nft). */
+  read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: true, forChange?: boolean): Promise<Read | null>;
+  read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: false, forChange?: boolean): Read | null;
   commit(c: CommitRequest, async: true): Promise<void>;
   commit(c: CommitRequest, async: false): void;
 }

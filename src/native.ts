@@ -132,7 +132,17 @@ export interface NativeCompiled {
 }
 
 /** What a commit checks the kernel's table against first. */
-export type NativeExpect = { base: Buffer; locked?: boolean; entries?: number } | { absent: true } | Record<string, never>;
+export interface NativeExpect {
+  /** The table as the snapshot read it (its entries). */
+  base?: Buffer;
+  /** Read under the xtables lock the caller still holds (legacy): the table's size and entry count suffice. */
+  locked?: boolean;
+  entries?: number;
+  /** The snapshot found the table absent. */
+  absent?: boolean;
+  /** nf_tables: a change (Table.update): keep the table as the commit leaves it, for the next change. */
+  remember?: boolean;
+}
 
 export interface NativeCounterLayout {
   version: number;
@@ -162,8 +172,9 @@ export interface Native {
   /** With create false, a table that does not exist is reported as absent (and not made). */
   readTable(family: FamilyName, table: string, netnsFd: number, async: false, create: boolean): NativeTable | NativeAbsent;
   readTable(family: FamilyName, table: string, netnsFd: number, async: true, create: boolean): Promise<NativeTable | NativeAbsent>;
-  nftReadTable(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftTable | NativeAbsent;
-  nftReadTable(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftTable | NativeAbsent>;
+  /** reuse: for a change (see src-native/nft/known.h): the table as last known while the generation has not moved. */
+  nftReadTable(family: FamilyName, table: string, netnsFd: number, async: false, reuse?: boolean): NativeNftTable | NativeAbsent;
+  nftReadTable(family: FamilyName, table: string, netnsFd: number, async: true, reuse?: boolean): Promise<NativeNftTable | NativeAbsent>;
   nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: false): void;
   nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: true): Promise<void>;
   nftCounters(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftCounters;

@@ -21,11 +21,13 @@ function toRead(family: FamilyName, table: string, t: NativeNftTable | NativeAbs
   return { snapshot: Snapshot.fromRead(family, table, t), base: { kind: 'read', blob: t.blob, entries: t.numEntries }, readOnly, skipped, presentBaseChains: t.present };
 }
 
-function read(family: FamilyName, table: string, fd: number, create: boolean, async: true): Promise<Read | null>;
-function read(family: FamilyName, table: string, fd: number, create: boolean, async: false): Read | null;
-function read(family: FamilyName, table: string, fd: number, _create: boolean, async: boolean): Read | null | Promise<Read | null> {
-  if (async) return native.nftReadTable(family, table, fd, true).then((t) => toRead(family, table, t));
-  return toRead(family, table, native.nftReadTable(family, table, fd, false));
+function read(family: FamilyName, table: string, fd: number, create: boolean, async: true, forChange?: boolean): Promise<Read | null>;
+function read(family: FamilyName, table: string, fd: number, create: boolean, async: false, forChange?: boolean): Read | null;
+function read(family: FamilyName, table: string, fd: number, _create: boolean, async: boolean, forChange = false): Read | null | Promise<Read | null> {
+  // A read for a change may be the table as this process last left it, when
+  // nothing has changed the ruleset since: no dump (counters as of then).
+  if (async) return native.nftReadTable(family, table, fd, true, forChange).then((t) => toRead(family, table, t));
+  return toRead(family, table, native.nftReadTable(family, table, fd, false, forChange));
 }
 
 function expectOf(base: Base): NativeExpect {
@@ -40,8 +42,9 @@ function commit(c: CommitRequest, async: boolean): void | Promise<void> {
   const plan = c.snapshot.plan();
   // (No xtables lock: iptables-nft takes none; the batch is atomic, and made
   // against the generation it checked the table at.)
-  if (async) return native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expectOf(c.base), true);
-  native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expectOf(c.base), false);
+  const expect = { ...expectOf(c.base), remember: c.forChange === true };
+  if (async) return native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expect, true);
+  native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expect, false);
 }
 
 export const nft: Backend = { name: 'nft', read, commit };

@@ -45,6 +45,8 @@ export class Table {
   #spent = false;
   /** Set by update(), which holds the xtables lock itself around read and commit. */
   #lockHeld = false;
+  /** Read by update() to change and commit at once (nf_tables may answer from what it last knew). */
+  #forChange = false;
   /** A copy made in memory (from text, see tableFromText): read and compare it, never commit it. */
   #detached = false;
   /** From openSync(): each rule is parsed when given. */
@@ -67,24 +69,36 @@ export class Table {
 
   /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
   static async open(name: string, options: TableOptions = {}): Promise<Table> {
+    return Table.#open(name, options, false);
+  }
+
+  static async #open(name: string, options: TableOptions, forChange: boolean): Promise<Table> {
     const { family, netns, ifMissing, backend } = checkOptions(name, options);
     const [b, r] = await withNetnsFd(netns, (fd) =>
       withHeldNetnsFd(fd, async (held) => {
         const b = await resolveBackend(backend, family, held);
-        return [b, await b.read(family, name, held, ifMissing === 'create', true)] as const;
+        return [b, await b.read(family, name, held, ifMissing === 'create', true, forChange)] as const;
       }),
     );
-    return new Table(name, family, netns, b, ...present(r, name, family, ifMissing), false).#adopt(r);
+    const t = new Table(name, family, netns, b, ...present(r, name, family, ifMissing), false).#adopt(r);
+    t.#forChange = forChange;
+    return t;
   }
 
   /** Like open(), on the calling thread; rules given to it are parsed at once. */
   static openSync(name: string, options: TableOptions = {}): Table {
+    return Table.#openSync(name, options, false);
+  }
+
+  static #openSync(name: string, options: TableOptions, forChange: boolean): Table {
     const { family, netns, ifMissing, backend } = checkOptions(name, options);
     const [b, r] = withNetnsFd(netns, (fd) => {
       const b = resolveBackendSync(backend, family, fd);
-      return [b, b.read(family, name, fd, ifMissing === 'create', false)] as const;
+      return [b, b.read(family, name, fd, ifMissing === 'create', false, forChange)] as const;
     });
-    return new Table(name, family, netns, b, ...present(r, name, family, ifMissing), true).#adopt(r);
+    const t = new Table(name, family, netns, b, ...present(r, name, family, ifMissing), true).#adopt(r);
+    t.#forChange = forChange;
+    return t;
   }
 
   /** What a read says beyond the snapshot: read-only, rules left out. */
@@ -136,7 +150,7 @@ export class Table {
     for (let attempt = 0; ; attempt++) {
       const lock = await acquireLock(checkTimeout(lockTimeout));
       try {
-        const t = await Table.open(name, open);
+        const t = await Table.#open(name, open, true);
         t.#lockHeld = true;
         await change(t);
         await t.commit();
@@ -155,7 +169,7 @@ export class Table {
     for (let attempt = 0; ; attempt++) {
       const lock = acquireLockSync(checkTimeout(lockTimeout));
       try {
-        const t = Table.openSync(name, open);
+        const t = Table.#openSync(name, open, true);
         t.#lockHeld = true;
         change(t);
         t.commitSync();
@@ -500,6 +514,7 @@ export class Table {
       lockPath: this.#lockHeld ? '' : lockPath(),
       readUnderLock: this.#lockHeld,
       lockTimeoutMs: timeout,
+      forChange: this.#forChange,
     };
   }
 

@@ -211,6 +211,17 @@ describe('iptables-nft tables written through iptc-node', () => {
     expect(nftSave(s, 'ipv4', 'filter')).toContain('-A INPUT -j DROP\n[0:0] -A INPUT -j RETURN\n');
   });
 
+  it('Table.update reuses the table it last wrote only while nothing else changed the ruleset', async () => {
+    const s = ns();
+    const add = (rule: string) => Table.update('filter', { netns: s.ns, backend: 'nft' }, (t) => t.append('INPUT', rule));
+    await add('-s 10.0.0.1 -j ACCEPT');
+    await add('-s 10.0.0.2 -j ACCEPT'); // from what the first left, no dump
+    s.sh(`${nftTool('ipv4', '')} -I INPUT -s 10.0.0.9 -j DROP`);
+    await add('-s 10.0.0.3 -j ACCEPT'); // the generation moved: read again
+    await Table.update('filter', { netns: s.ns, backend: 'nft' }, (t) => t.delete('INPUT', 2));
+    expect(nftSave(s, 'ipv4', 'filter')).toContain('[0:0] -A INPUT -s 10.0.0.9/32 -j DROP\n[0:0] -A INPUT -s 10.0.0.2/32 -j ACCEPT\n[0:0] -A INPUT -s 10.0.0.3/32 -j ACCEPT\nCOMMIT');
+  });
+
   it('a generation moved by another table does not make a conflict', async () => {
     const s = ns();
     s.sh(`${nftTool('ipv4', '')} -A INPUT -j ACCEPT`);

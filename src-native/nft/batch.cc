@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <endian.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,10 +36,18 @@ char* NftBatch::Room() {
 
 uint32_t NftBatch::Add(uint16_t type, int family, uint16_t flags, const std::function<void(nlmsghdr*)>& payload) {
   uint32_t seq = seq_++;
+  if (flags & NLM_F_ECHO) echoes_++;
   nlmsghdr* nh = nftnl_nlmsg_build_hdr(Room(), type, static_cast<uint16_t>(family), flags, seq);
   payload(nh);
   used_ += NLMSG_ALIGN(nh->nlmsg_len);
   return seq;
+}
+
+void NftBatch::Echoed(const nlmsghdr* nh) {
+  auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nh, sizeof(nfgenmsg)));
+  const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nh));
+  for (; mnl_attr_ok(a, static_cast<int>(tail - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a))
+    if (mnl_attr_get_type(a) == NFTA_RULE_HANDLE) echoed_[nh->nlmsg_seq] = be64toh(mnl_attr_get_u64(a));
 }
 
 bool NftBatch::Send(uint32_t& failedSeq, Failure& failure) {
@@ -56,6 +66,12 @@ bool NftBatch::Send(uint32_t& failedSeq, Failure& failure) {
   int size = static_cast<int>(used_ + (1 << 16));
   if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  if (echoes_) {
+    // Each echoed rule waits on the socket until read: room for all of them.
+    int room = static_cast<int>(std::min<size_t>(echoes_ * 4096 + (1 << 16), 64 << 20));
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof(room)) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &room, sizeof(room));
+  }
   if (mnl_socket_sendto(nl, buf_.data(), used_) < 0) {
     int e = errno;
     mnl_socket_close(nl);
@@ -72,6 +88,10 @@ bool NftBatch::Send(uint32_t& failedSeq, Failure& failure) {
     if (got < 0) break;
     int n = static_cast<int>(got);
     for (auto* nh = reinterpret_cast<nlmsghdr*>(in.data()); mnl_nlmsg_ok(nh, n); nh = mnl_nlmsg_next(nh, &n)) {
+      if (nh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) {
+        Echoed(nh);
+        continue;
+      }
       if (nh->nlmsg_type != NLMSG_ERROR) continue;
       auto* e = static_cast<nlmsgerr*>(mnl_nlmsg_get_payload(nh));
       if (e->error == 0 || err) continue;

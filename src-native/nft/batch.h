@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "common/errors.h"
@@ -24,12 +25,18 @@ class NftBatch {
   // message the kernel named and `failure` says why.
   bool Send(uint32_t& failedSeq, Failure& failure);
   size_t size() const { return used_; }
+  // The handles of the rules the kernel echoed back (NEWRULE sent with
+  // NLM_F_ECHO), by the sequence number of their message.
+  const std::map<uint32_t, uint64_t>& echoed() const { return echoed_; }
 
  private:
   char* Room();
+  void Echoed(const nlmsghdr* nh);
   std::vector<char> buf_;
   size_t used_ = 0;
   uint32_t seq_ = 0;
+  size_t echoes_ = 0;
+  std::map<uint32_t, uint64_t> echoed_;
 };
 
 }  // namespace iptc

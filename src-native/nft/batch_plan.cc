@@ -35,14 +35,17 @@ class Writer {
     for (const auto& [then, now] : w.plan.renames) readName_[now] = then;
   }
 
-  bool Run(bool& incremental) {
+  bool Run(NftWritten& out) {
+    bool& incremental = out.incremental;
     incremental = w_.base && w_.now.entries && RulesStayPut();
     Idle();
     if (!w_.now.entries) Table();
     if (incremental) Removals();
     else Flush();
     Chains();
-    return incremental ? Additions() : AddAll();
+    if (!(incremental ? Additions() : AddAll())) return false;
+    out.stays = stays_;
+    return true;
   }
 
  private:
@@ -92,6 +95,7 @@ class Writer {
     std::string error;
     bool ok = true;
     uint16_t flags = replace ? NLM_F_REPLACE : before ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
+    if (w_.echo) flags |= NLM_F_ECHO;
     uint32_t seq = batch_.Add(NFT_MSG_NEWRULE, fam_.nfproto, flags, [&](nlmsghdr* nh) {
       nftnl_rule* x = nftnl_rule_alloc();
       nftnl_rule_set_str(x, NFTNL_RULE_TABLE, w_.table.c_str());
@@ -311,9 +315,9 @@ class Writer {
 
 }  // namespace
 
-bool PlanNftBatch(const NftWrite& w, NftBatch& batch, std::map<uint32_t, size_t>& ruleOfSeq, bool& incremental,
+bool PlanNftBatch(const NftWrite& w, NftBatch& batch, std::map<uint32_t, size_t>& ruleOfSeq, NftWritten& out,
                   Failure& failure) {
-  return Writer(w, batch, ruleOfSeq, failure).Run(incremental);
+  return Writer(w, batch, ruleOfSeq, failure).Run(out);
 }
 
 }  // namespace iptc

@@ -43,12 +43,20 @@ struct NftWrite {
   const char* base = nullptr;  // the snapshot's read (null: a restore, or a table found absent)
   size_t baseSize = 0;
   bool expectAbsent = false;
+  bool echo = false;  // ask the kernel for each new rule's handle (NLM_F_ECHO)
+};
+
+// How the batch was made: incrementally, and then the handle each rule that
+// stays keeps (by plan rule).
+struct NftWritten {
+  bool incremental = false;
+  std::map<size_t, uint64_t> stays;
 };
 
 // Fills the batch; `ruleOfSeq` maps each rule message to the plan rule it
 // carries. On a rule iptables-nft would not write, fails with
 // ERR_IPTC_ARGUMENT and failure.index naming it.
-bool PlanNftBatch(const NftWrite& w, NftBatch& batch, std::map<uint32_t, size_t>& ruleOfSeq, bool& incremental,
+bool PlanNftBatch(const NftWrite& w, NftBatch& batch, std::map<uint32_t, size_t>& ruleOfSeq, NftWritten& out,
                   Failure& failure);
 
 }  // namespace iptc

@@ -25,7 +25,7 @@ class NftCountersJob : public Job {
 
   void Run() override {
     NftTableDump dump;
-    RunInNetns(netns_, failure, [&] { DumpNftTable(fam_.nfproto, table_, dump, failure, true); });
+    RunInNetns(netns_, failure, [&] { DumpNftTable(fam_.nfproto, table_, dump, failure, NftRules::kCounters); });
     if (failure.failed()) return;
     genid_ = dump.genid;
     for (const NftChainInfo& c : dump.chains)

@@ -147,7 +147,7 @@ void CounterOf(const nlmsghdr* nh, NftTableDump& out) {
 
 }  // namespace
 
-bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure, bool counters_only) {
+bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure, NftRules rules) {
   Socket s;
   if (!s.Open(failure)) {
     // No nfnetlink at all: no nf_tables either.
@@ -207,21 +207,23 @@ bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failu
         }, interrupted, missing, failure))
       return false;
     // Its rules.
-    nftnl_rule* r = nftnl_rule_alloc();
-    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
-    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, seq++);
-    nftnl_rule_nlmsg_build_payload(nlh, r);
-    nftnl_rule_free(r);
-    if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
-          if (counters_only) {
-            CounterOf(nh, out);
-            return;
-          }
-          NftRulePtr x(nftnl_rule_alloc());
-          if (x && nftnl_rule_nlmsg_parse(nh, x.get()) == 0 && table == nftnl_rule_get_str(x.get(), NFTNL_RULE_TABLE))
-            out.rules.push_back(std::move(x));
-        }, interrupted, missing, failure))
-      return false;
+    if (rules != NftRules::kNone) {
+      nftnl_rule* r = nftnl_rule_alloc();
+      nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
+      nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, seq++);
+      nftnl_rule_nlmsg_build_payload(nlh, r);
+      nftnl_rule_free(r);
+      if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
+            if (rules == NftRules::kCounters) {
+              CounterOf(nh, out);
+              return;
+            }
+            NftRulePtr x(nftnl_rule_alloc());
+            if (x && nftnl_rule_nlmsg_parse(nh, x.get()) == 0 && table == nftnl_rule_get_str(x.get(), NFTNL_RULE_TABLE))
+              out.rules.push_back(std::move(x));
+          }, interrupted, missing, failure))
+        return false;
+    }
     if (!GenId(s, seq++, after, failure)) return false;
     if (!interrupted && !missing && before == after) {
       out.genid = after;

@@ -45,9 +45,11 @@ struct NftTableDump {
 
 // family: NFPROTO_IPV4 (nft "ip") or NFPROTO_IPV6 ("ip6"). A table that does
 // not exist gives exists = false. No nf_tables at all: exists = false too.
-// counters_only: fill handles and counters, not rules.
+// What a dump takes of the rules: all of each, its handle and counter only
+// (into handles and counters), or nothing (chains only).
+enum class NftRules { kWhole, kCounters, kNone };
 bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure,
-                  bool counters_only = false);
+                  NftRules rules = NftRules::kWhole);
 
 // The names of the family's nf_tables tables ([] without nf_tables).
 bool NftTableNames(int family, std::vector<std::string>& names, Failure& failure);

@@ -4,6 +4,7 @@
 #include "xt/family.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "legacy/build.h"
 #include "nft/batch.h"
 #include "nft/batch_plan.h"
+#include "nft/known.h"
 #include "nft/table_read.h"
 #include "xt/plan.h"
 
@@ -40,6 +42,7 @@ class NftCommitJob : public Job {
   std::vector<Napi::Reference<Napi::Value>> keep;
   bool incremental_ = false;
   bool reread_ = false;  // the generation moved since the snapshot's read
+  bool remember = false;  // a change (Table.update): keep the table as left, for the next
 
   void Run() override {
     if (!plan.Prepare(*fam, table, failure)) return;
@@ -74,7 +77,7 @@ class NftCommitJob : public Job {
       if (failure.failed()) return false;
     }
     NftTableRead now;
-    if (!ReadNftTable(*fam, table, now, failure)) return false;
+    if (!ReadNftTable(*fam, table, now, failure, remember)) return false;
     const char* nowEntries = now.absent ? nullptr : now.blob->data() + NewTable::kHead;
     size_t nowSize = now.absent ? 0 : now.blob->size() - NewTable::kHead;
     if (!now.absent && (!now.skipped.empty() || !now.dropped.empty())) {
@@ -106,6 +109,43 @@ class NftCommitJob : public Job {
     return Send(w, now.genid);
   }
 
+  // The table as this commit left it, known for the next change (see
+  // nft/known.h): the plan laid out, each rule's handle (kept, or echoed by
+  // the kernel), the chains as they are now; only if nothing else changed
+  // the ruleset meanwhile (the generation moved by this batch alone).
+  void Remember(uint32_t genid, const NftWritten& written, const std::map<uint32_t, size_t>& ruleOfSeq,
+                const std::map<uint32_t, uint64_t>& echoed) {
+    auto known = std::make_shared<NftKnownTable>();
+    known->handles.resize(plan.rules.size());
+    std::vector<bool> have(plan.rules.size(), false);
+    for (const auto& [r, handle] : written.stays) known->handles[r] = handle, have[r] = true;
+    for (const auto& [seq, r] : ruleOfSeq) {
+      auto e = echoed.find(seq);
+      if (e != echoed.end()) known->handles[r] = e->second, have[r] = true;
+    }
+    for (bool h : have)
+      if (!h) return;
+    Failure quiet;
+    NftTableDump chains;
+    if (!DumpNftTable(fam->nfproto, table, chains, quiet, NftRules::kNone) || !chains.exists) return;
+    if (chains.genid != genid + 1 && chains.genid != genid) return;
+    NewTable t;
+    std::vector<CounterSource> counterMap;
+    if (!BuildTable(*fam, plan, t, counterMap, quiet)) return;
+    TableInfo info;
+    for (const PlanChain& c : plan.chains)
+      if (c.hook >= 0) info.validHooks |= 1u << c.hook;
+    memcpy(info.hookEntry, t.hookEntry, sizeof(info.hookEntry));
+    memcpy(info.underflow, t.underflow, sizeof(info.underflow));
+    info.numEntries = t.numEntries;
+    info.size = static_cast<unsigned>(t.size());
+    if (!IndexTable(*fam, info, t.entries(), t.size(), known->index, quiet)) return;
+    known->genid = chains.genid;
+    known->blob = std::move(t.buf);
+    known->chains = std::move(chains.chains);
+    KnowNftTable(*fam, table, std::move(known));
+  }
+
   // The snapshot's own read, as the table is now.
   bool Send(const NftReadFacts& facts) {
     NftWrite w{*fam, table, plan};
@@ -118,10 +158,17 @@ class NftCommitJob : public Job {
     w.base = base;
     w.baseSize = baseSize;
     w.expectAbsent = expectAbsent;
+    // (Echoes of a few thousand rules fit the socket; more, and the next
+    // change reads the table again.)
+    w.echo = remember && plan.rules.size() <= 20000;
     std::map<uint32_t, size_t> ruleOfSeq;
-    if (!PlanNftBatch(w, batch, ruleOfSeq, incremental_, failure)) return false;
+    NftWritten written;
+    if (!PlanNftBatch(w, batch, ruleOfSeq, written, failure)) return false;
     uint32_t failedSeq = 0;
-    if (batch.Send(failedSeq, failure)) return true;
+    if (batch.Send(failedSeq, failure)) {
+      if (w.echo) Remember(genid, written, ruleOfSeq, batch.echoed());
+      return true;
+    }
     if (failure.errnum == ERESTART) {
       failure = Failure();  // the generation moved: read again, and check again
       reread_ = true;
@@ -157,6 +204,7 @@ Napi::Value NftCommitTable(const Napi::CallbackInfo& info) {
     job->keep.push_back(Napi::Persistent(base));
   }
   job->expectAbsent = expect.Get("absent").ToBoolean();
+  job->remember = expect.Get("remember").ToBoolean();
   return RunJob(env, std::move(job), info[5].ToBoolean());
 }
 

@@ -22,6 +22,7 @@
 #include "legacy/table_read.h"
 #include "nft/decode.h"
 #include "nft/dump.h"
+#include "nft/known.h"
 #include "xt/plan.h"
 
 namespace iptc {
@@ -196,10 +197,11 @@ void Remember(const char* entries, std::shared_ptr<const NftReadFacts> facts) {
 
 class NftReadJob : public Job {
  public:
-  NftReadJob(const Family& fam, std::string table, int netns) : fam_(fam), table_(std::move(table)), netns_(netns) {}
+  NftReadJob(const Family& fam, std::string table, int netns, bool reuse)
+      : fam_(fam), table_(std::move(table)), netns_(netns), reuse_(reuse) {}
 
   void Run() override {
-    RunInNetns(netns_, failure, [&] { ReadNftTable(fam_, table_, read_, failure); });
+    RunInNetns(netns_, failure, [&] { ReadNftTable(fam_, table_, read_, failure, reuse_); });
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -247,6 +249,7 @@ class NftReadJob : public Job {
   const Family& fam_;
   std::string table_;
   NetnsHold netns_;
+  bool reuse_;
   NftTableRead read_;
 };
 
@@ -272,12 +275,24 @@ bool NftBaseChainOf(const std::string& table, const std::string& chain, int& hoo
   return false;
 }
 
-bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out, Failure& failure) {
+bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out, Failure& failure, bool reuse) {
   const BuiltinTable* builtin = BuiltinFor(table);
   if (!builtin) {
     failure.set("ERR_IPTC_ARGUMENT", "'" + table + "' is not a table iptables-nft makes (raw, mangle, filter, security, nat)",
                 EINVAL);
     return false;
+  }
+  if (reuse) {
+    uint32_t genid = 0;
+    if (!NftGenId(genid, failure)) return false;
+    if (std::shared_ptr<const NftKnownTable> k = KnownNftTable(fam, table, genid)) {
+      out.genid = genid;
+      out.blob = std::make_unique<std::vector<char>>(k->blob);
+      out.index = k->index;
+      out.handles = k->handles;
+      out.chains = k->chains;
+      return true;
+    }
   }
   NftTableDump dump;
   if (!DumpNftTable(fam.nfproto, table, dump, failure)) return false;
@@ -288,12 +303,23 @@ bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out
   out.genid = dump.genid;
   Layout(fam, *builtin, dump, out, failure);
   out.chains = std::move(dump.chains);
-  return !failure.failed();
+  if (failure.failed()) return false;
+  if (reuse && out.skipped.empty() && out.dropped.empty()) {
+    auto k = std::make_shared<NftKnownTable>();
+    k->genid = out.genid;
+    k->blob = *out.blob;
+    k->index = out.index;
+    k->handles = out.handles;
+    k->chains = out.chains;
+    KnowNftTable(fam, table, std::move(k));
+  }
+  return true;
 }
 
 Napi::Value NftReadTable(const Napi::CallbackInfo& info) {
   const Family& fam = FamilyFor(info[0].As<Napi::String>());
-  auto job = std::make_unique<NftReadJob>(fam, info[1].As<Napi::String>(), info[2].As<Napi::Number>().Int32Value());
+  auto job = std::make_unique<NftReadJob>(fam, info[1].As<Napi::String>(), info[2].As<Napi::Number>().Int32Value(),
+                                          info[4].ToBoolean());
   return RunJob(info.Env(), std::move(job), info[3].ToBoolean());
 }
 

@@ -37,8 +37,11 @@ struct NftTableRead {
 };
 
 // Reads and lays out one table (call inside the namespace). A table that is
-// not one iptables-nft makes fails with ERR_IPTC_ARGUMENT.
-bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out, Failure& failure);
+// not one iptables-nft makes fails with ERR_IPTC_ARGUMENT. `reuse`: for a
+// change; the table as this process last knew it when the generation has
+// not moved since (nft/known.h), else read and known from now on.
+bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out, Failure& failure,
+                  bool reuse = false);
 
 // What a read handed to JavaScript knew of its table beside the bytes, kept
 // (a few, by the address of the bytes) so that a commit of a snapshot whose
