@@ -27,7 +27,9 @@ class Writer {
       : w_(w), fam_(w.fam), plan_(w.plan), batch_(batch), ruleOfSeq_(ruleOfSeq), failure_(failure) {
     if (w.now.entries) {
       const TableIndex& ix = *w.now.index;
-      for (size_t i = 0; i < ix.offsets.size(); i++) ruleAt_[ix.entryIndex[i]] = i;
+      ruleAt_.assign(ix.numEntries, -1);
+      for (size_t i = 0; i < ix.offsets.size(); i++)
+        if (ix.entryIndex[i] < ix.numEntries) ruleAt_[ix.entryIndex[i]] = static_cast<long>(i);
       for (const ChainIndex& c : ix.chains)
         for (uint32_t k = 0; k < c.count; k++) chainOfRule_.push_back(&c);
       for (const NftChainInfo& c : *w.now.chains) existing_[c.name] = &c;
@@ -36,12 +38,19 @@ class Writer {
   }
 
   bool Run(NftWritten& out) {
+    stays_.assign(plan_.rules.size(), 0);
     bool& incremental = out.incremental;
     incremental = w_.base && w_.now.entries && RulesStayPut();
     Idle();
     if (!w_.now.entries) Table();
     if (incremental) Removals();
     else Flush();
+    // Echoes of a few thousand new rules fit the socket; with more, the
+    // next change reads the table again.
+    size_t added = 0;
+    for (uint64_t h : stays_) added += h == 0;
+    echo_ = w_.echo && added <= 4096;
+    out.echoed = echo_;
     Chains();
     if (!(incremental ? Additions() : AddAll())) return false;
     out.stays = stays_;
@@ -95,7 +104,7 @@ class Writer {
     std::string error;
     bool ok = true;
     uint16_t flags = replace ? NLM_F_REPLACE : before ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
-    if (w_.echo) flags |= NLM_F_ECHO;
+    if (echo_) flags |= NLM_F_ECHO;
     uint32_t seq = batch_.Add(NFT_MSG_NEWRULE, fam_.nfproto, flags, [&](nlmsghdr* nh) {
       nftnl_rule* x = nftnl_rule_alloc();
       nftnl_rule_set_str(x, NFTNL_RULE_TABLE, w_.table.c_str());
@@ -120,8 +129,7 @@ class Writer {
   // The table's rule (index in now.index) a plan rule is, if it is one read.
   long OldRule(const PlanRule& rule) const {
     if (rule.pool != 0) return -1;
-    auto it = ruleAt_.find(rule.oldIndex);
-    return it == ruleAt_.end() ? -1 : static_cast<long>(it->second);
+    return rule.oldIndex < ruleAt_.size() ? ruleAt_[rule.oldIndex] : -1;
   }
   // The name a chain of the plan had when read (renames are made in place).
   std::string ReadName(const std::string& name) const {
@@ -185,7 +193,7 @@ class Writer {
       }
       for (size_t k : LongestIncreasing(old)) {
         kept[old[k].first] = true;
-        stays_[old[k].second] = (*w_.now.handles)[old[k].first];
+        stays_[old[k].second] = (*w_.now.handles)[old[k].first];  // (handles are never 0)
       }
     }
     for (size_t i = 0; i < kept.size(); i++)
@@ -266,16 +274,14 @@ class Writer {
       uint64_t next = 0;  // the handle of the next rule that stays
       std::vector<uint64_t> before(c.count);
       for (size_t k = end; k-- > first;) {
-        auto s = stays_.find(k);
-        if (s != stays_.end()) next = s->second;
+        if (stays_[k]) next = stays_[k];
         before[k - first] = next;
       }
       for (r = first; r < end; r++) {
-        auto s = stays_.find(r);
-        if (s == stays_.end()) {
+        if (!stays_[r]) {
           if (!AddRule(c, r, before[r - first], 0)) return false;
         } else if (plan_.rules[r].mode != kCountersKept) {
-          if (!AddRule(c, r, 0, s->second)) return false;
+          if (!AddRule(c, r, 0, stays_[r])) return false;
         }
       }
     }
@@ -305,12 +311,13 @@ class Writer {
   NftBatch& batch_;
   std::map<uint32_t, size_t>& ruleOfSeq_;
   Failure& failure_;
-  std::map<uint32_t, size_t> ruleAt_;             // entry index -> rule of now.index
+  std::vector<long> ruleAt_;                      // entry index -> rule of now.index (-1: none)
   std::vector<const ChainIndex*> chainOfRule_;    // rule of now.index -> its chain
   std::map<std::string, const NftChainInfo*> existing_;
   std::set<std::string> idle_;
   std::map<std::string, std::string> readName_;  // chain renamed: name now -> name when read
-  std::map<size_t, uint64_t> stays_;  // plan rule -> the handle it keeps
+  bool echo_ = false;
+  std::vector<uint64_t> stays_;  // plan rule -> the handle it keeps (0: it does not stay)
 };
 
 }  // namespace

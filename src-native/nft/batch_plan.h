@@ -43,14 +43,15 @@ struct NftWrite {
   const char* base = nullptr;  // the snapshot's read (null: a restore, or a table found absent)
   size_t baseSize = 0;
   bool expectAbsent = false;
-  bool echo = false;  // ask the kernel for each new rule's handle (NLM_F_ECHO)
+  bool echo = false;  // ask the kernel for each new rule's handle (NLM_F_ECHO), if they are few
 };
 
 // How the batch was made: incrementally, and then the handle each rule that
 // stays keeps (by plan rule).
 struct NftWritten {
   bool incremental = false;
-  std::map<size_t, uint64_t> stays;
+  bool echoed = false;  // new rules were sent with NLM_F_ECHO
+  std::vector<uint64_t> stays;  // by plan rule; 0: it does not stay
 };
 
 // Fills the batch; `ruleOfSeq` maps each rule message to the plan rule it

@@ -118,7 +118,8 @@ class NftCommitJob : public Job {
     auto known = std::make_shared<NftKnownTable>();
     known->handles.resize(plan.rules.size());
     std::vector<bool> have(plan.rules.size(), false);
-    for (const auto& [r, handle] : written.stays) known->handles[r] = handle, have[r] = true;
+    for (size_t r = 0; r < written.stays.size() && r < have.size(); r++)
+      if (written.stays[r]) known->handles[r] = written.stays[r], have[r] = true;
     for (const auto& [seq, r] : ruleOfSeq) {
       auto e = echoed.find(seq);
       if (e != echoed.end()) known->handles[r] = e->second, have[r] = true;
@@ -158,15 +159,13 @@ class NftCommitJob : public Job {
     w.base = base;
     w.baseSize = baseSize;
     w.expectAbsent = expectAbsent;
-    // (Echoes of a few thousand rules fit the socket; more, and the next
-    // change reads the table again.)
-    w.echo = remember && plan.rules.size() <= 20000;
+    w.echo = remember;
     std::map<uint32_t, size_t> ruleOfSeq;
     NftWritten written;
     if (!PlanNftBatch(w, batch, ruleOfSeq, written, failure)) return false;
     uint32_t failedSeq = 0;
     if (batch.Send(failedSeq, failure)) {
-      if (w.echo) Remember(genid, written, ruleOfSeq, batch.echoed());
+      if (written.echoed) Remember(genid, written, ruleOfSeq, batch.echoed());
       return true;
     }
     if (failure.errnum == ERESTART) {
