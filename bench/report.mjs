@@ -51,6 +51,11 @@ export function report({ rows, stalls, snapshotMemory, rssCycles, SIZES, nftChai
   ratio('nft: rule objects, every chain', 2, 'nf_tables: rule objects ≥ 2x faster than spawn + parse of iptables-nft-save');
   ratio('nft: counters (CounterReader)', 3, 'nf_tables: counters ≥ 3x faster than iptables-nft-save -c + parse');
   floor('nft: counters (CounterReader)', 1.25, 'nf_tables: counters within 1.25x of the rule dump alone');
+  ratio('nft: restore text (new rules)', 1.5, 'nf_tables: whole-table restore ≥ 1.5x faster than iptables-nft-restore');
+  ratio('nft: add one rule (update, known)', 1.3, 'nf_tables: add one rule ≥ 1.3x faster than iptables-nft -A');
+  ratio("nft: add one rule (update, after another's change)", 1.3, "nf_tables: add one rule after another program's change ≥ 1.3x faster than iptables-nft -A");
+  ratio('nft: delete one rule (update, known)', 10, 'nf_tables: delete one rule by position ≥ 10x faster than iptables-nft -D');
+  ratio('nft: insert one rule at 2 (update, known)', 10, 'nf_tables: insert one rule by position ≥ 10x faster than iptables-nft -I');
   for (const s of stalls) targets.push(`- event loop during ${s.op} (${s.where}, ${s.took.toFixed(0)} ms): longest stall ${s.worstGap.toFixed(1)} ms, ${mark(s.worstGap <= 10)}.`);
   const m = snapshotMemory;
   targets.push(`- an opened ${m.rules}-rule snapshot holds at most 2x its kernel blob in heap + external memory: ${mb(m.grew)} MB for ${mb(m.blob)} MB (${(m.grew / m.blob).toFixed(2)}x), ${mark(m.grew <= 2 * m.blob)}.`);

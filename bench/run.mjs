@@ -125,6 +125,27 @@ for (const n of SIZES) {
     row(n, shape, 'nft: counters (CounterReader)', await T.time(runs, () => nftReader.read()),
       await T.time(runs, T.nftSpawnAndParseCounters), 'iptables-nft-save -c + parse', floors.nftDump(runs, n));
     nftReader.close();
+
+    // Writing nf_tables: a whole table of new rules, and one rule added,
+    // deleted, inserted (Table.update; "known": this process made the last
+    // change, so the table needs no dump; "after another's change": the
+    // generation moved, so it is dumped first).
+    const nftText = async () => { text = fresh(); await T.nftFlush(); };
+    row(n, shape, 'nft: restore text (new rules)', await T.time(runs, () => restore(text, nft), nftText),
+      await T.time(runs, () => T.nftRestore(text), nftText), 'iptables-nft-restore');
+    await T.nftFlush();
+    await T.nftRestore(fresh());
+    const nftDropLast = () => Table.update('filter', nft, (t) => { if (t.chain('INPUT').length > n) t.delete('INPUT', n + 1); });
+    const nftAddOne = () => Table.update('filter', nft, (t) => { if (t.chain('INPUT').length === n) t.append('INPUT', one); });
+    const nftDropSecond = () => Table.update('filter', nft, (t) => { if (t.chain('INPUT').length > n) t.delete('INPUT', 2); });
+    row(n, shape, 'nft: add one rule (update, known)', await T.time(runs, () => Table.update('filter', nft, (t) => t.append('INPUT', one)), nftDropLast),
+      await T.time(runs, () => T.nft(['-A', 'INPUT', ...one]), nftDropLast), 'iptables-nft -A');
+    row(n, shape, 'nft: add one rule (update, after another\'s change)', await T.time(runs, () => Table.update('filter', nft, (t) => t.append('INPUT', one)), async () => { await nftDropLast(); await T.nftTouch(); }),
+      await T.time(runs, () => T.nft(['-A', 'INPUT', ...one]), nftDropLast), 'iptables-nft -A');
+    row(n, shape, 'nft: delete one rule (update, known)', await T.time(runs, () => Table.update('filter', nft, (t) => t.delete('INPUT', n + 1)), nftAddOne),
+      await T.time(runs, () => T.nft(['-D', 'INPUT', String(n + 1)]), nftAddOne), 'iptables-nft -D');
+    row(n, shape, 'nft: insert one rule at 2 (update, known)', await T.time(runs, () => Table.update('filter', nft, (t) => t.insert('INPUT', one, 2)), nftDropSecond),
+      await T.time(runs, () => T.nft(['-I', 'INPUT', '2', ...one]), nftDropSecond), 'iptables-nft -I');
     await T.nftFlush();
   }
 }

@@ -37,6 +37,13 @@ export function legacyRestore(text, flags = [], tool = 'iptables-legacy-restore'
 
 /** The same text into nf_tables, through iptables-nft-restore. */
 export const nftRestore = (text, flags = []) => legacyRestore(text, flags, 'iptables-nft-restore');
+/** iptables-nft with arguments. */
+export const nft = (args) => run('iptables-nft', args);
+/** Moves nf_tables' generation without touching the filter table (another program's change elsewhere). */
+export const nftTouch = async () => {
+  await run('nft', ['add', 'table', 'inet', 'touch']);
+  await run('nft', ['delete', 'table', 'inet', 'touch']);
+};
 /** Empties nf_tables (of the bench's scratch namespace only: run.mjs runs in its own). */
 export const nftFlush = () => run('nft', ['flush', 'ruleset']);
 
