@@ -5,6 +5,7 @@
  * iptables-nft-save saves it. Twin scratch namespaces: the oracle
  * (iptables-nft, iptables-nft-restore) in one, iptc-node in the other.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { applyCommand, IptcError, restore, restoreSync, Table, type FamilyName } from '../src/index.js';
 import { splitWords } from '../src/words.js';
@@ -257,6 +258,55 @@ describe('iptables-nft tables written through iptc-node', () => {
     s.sh(`${nftTool('ipv4', '')} -P FORWARD DROP`);
     restoreSync('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n', { netns: s.ns, backend: 'nft' });
     expect(nftSave(s, 'ipv4', 'filter')).toContain(':FORWARD DROP');
+  });
+
+  it('loses nothing with iptc-node and iptables-nft writing at once', async () => {
+    const s = ns();
+    const N = 200; // four processes, two of each kind
+    const run = (cmd: string, args: string[]) =>
+      new Promise<void>((resolve, reject) => {
+        const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        p.stderr.on('data', (d) => (err += d));
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+      });
+    s.sh(`${nftTool('ipv4', '')} -A INPUT -j ACCEPT`); // (so that 'auto' would find nf_tables too)
+    const shellLoop = (prefix: string) => `for i in $(seq 0 ${N - 1}); do iptables-nft -A INPUT -m comment --comment ${prefix}-$i -j ACCEPT || exit 1; done`;
+    await Promise.all([
+      run('node', ['test/workers/add-rules.mjs', s.ns.path, 'ipv4', 'filter', 'INPUT', 'lib1', String(N), 'nft']),
+      run('node', ['test/workers/add-rules.mjs', s.ns.path, 'ipv4', 'filter', 'INPUT', 'lib2', String(N), 'nft']),
+      run('nsenter', [`--net=${s.ns.path}`, 'sh', '-c', shellLoop('ipt1')]),
+      run('nsenter', [`--net=${s.ns.path}`, 'sh', '-c', shellLoop('ipt2')]),
+    ]);
+    const lines = nftSave(s, 'ipv4', 'filter').split('\n').filter((l) => l.includes('-A INPUT -m comment'));
+    expect(lines.length).toBe(4 * N);
+    for (const p of ['lib1', 'lib2', 'ipt1', 'ipt2']) {
+      const mine = lines.filter((l) => l.includes(`--comment ${p}-`)).map((l) => Number(/--comment \S+-(\d+)/.exec(l)![1]));
+      // Each writer's rules, all there, in the order it added them.
+      expect(mine).toEqual(Array.from({ length: N }, (_, i) => i));
+    }
+  });
+
+  it('iptc restore and iptc apply write nf_tables with --backend nft', () => {
+    const s = ns();
+    const oracle = ns();
+    const text = '*filter\n:INPUT DROP [0:0]\n:web - [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -j web\n-A web -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n';
+    oracle.sh(nftTool('ipv4', '-restore'), text);
+    const iptc = (args: string[], input?: string) =>
+      spawnSync(process.execPath, ['dist/cli/main.js', ...args, '--netns', s.ns.path], { input, encoding: 'utf8' });
+    expect(iptc(['restore', '--backend', 'nft'], text).status).toBe(0);
+    expect(nftSave(s, 'ipv4', 'filter')).toBe(nftSave(oracle, 'ipv4', 'filter'));
+    expect(bytecode(s, 'ipv4', 'filter')).toBe(bytecode(oracle, 'ipv4', 'filter'));
+    // apply: the fewest changes; the rules that stay keep their handles.
+    const handle = () => /dport 22 .*# handle (\d+)/.exec(s.sh('nft -a list chain ip filter INPUT'))?.[1];
+    const before = handle();
+    const next = text.replace('-A web -s 10.0.0.0/8 -j ACCEPT', '-A web -s 192.168.0.0/16 -j ACCEPT');
+    const r = iptc(['apply', '--backend', 'nft', '-'], next);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('-A web -s 192.168.0.0/16 -j ACCEPT');
+    oracle.sh(nftTool('ipv4', '-restore'), next);
+    expect(nftSave(s, 'ipv4', 'filter')).toBe(nftSave(oracle, 'ipv4', 'filter'));
+    expect(handle()).toBe(before);
   });
 
   it('a table holding rules iptables cannot show is not written', async () => {

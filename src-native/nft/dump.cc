@@ -79,13 +79,37 @@ class Socket {
           return true;
         }
         if (e == EINTR) {
+          // libmnl stops at the first message marked interrupted: the rest
+          // of the dump is still to come, and must be read off the socket
+          // before anything else is asked on it.
           interrupted = true;
-          return true;
+          return Drain(buf, static_cast<int>(n), seq, failure);
         }
         failure.fromErrno(e, "recvfrom", std::string("nf_tables: ") + strerror(e) +
                                              (e == EPERM ? " (needs CAP_NET_ADMIN in the network namespace)" : ""));
         return false;
       }
+    }
+  }
+
+  // Reads and drops the rest of the answer to request `seq`, to its end
+  // (which may be in the `held` bytes already read into buf).
+  bool Drain(std::vector<char>& buf, int held, uint32_t seq, Failure& failure) {
+    auto ends = [&](int n) {
+      for (auto* nh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nh, n); nh = mnl_nlmsg_next(nh, &n))
+        if (nh->nlmsg_seq == seq && (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)) return true;
+      return false;
+    };
+    if (ends(held)) return true;
+    for (;;) {
+      ssize_t got = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
+      if (got < 0) {
+        int e = errno;
+        if (e == EINTR) continue;
+        failure.fromErrno(e, "recvfrom", std::string("netlink: ") + strerror(e));
+        return false;
+      }
+      if (ends(static_cast<int>(got))) return true;
     }
   }
 
@@ -148,15 +172,18 @@ void CounterOf(const nlmsghdr* nh, NftTableDump& out) {
 }  // namespace
 
 bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failure& failure, NftRules rules) {
-  Socket s;
-  if (!s.Open(failure)) {
-    // No nfnetlink at all: no nf_tables either.
-    failure = Failure();
-    return true;
-  }
   char buf[MNL_SOCKET_BUFFER_SIZE];
   uint32_t seq = 1;
   for (int attempt = 0; attempt < 16; attempt++) {
+    // A new socket each time: an interrupted dump leaves the rest of its
+    // answer unread on the old one.
+    Socket s;
+    if (!s.Open(failure)) {
+      if (attempt > 0) return false;
+      // No nfnetlink at all: no nf_tables either.
+      failure = Failure();
+      return true;
+    }
     out = NftTableDump();
     uint32_t before = 0, after = 0;
     if (!GenId(s, seq++, before, failure)) return false;

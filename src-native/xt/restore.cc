@@ -395,6 +395,11 @@ class CompileJob : public Job {
   void Run() override {
     for (const auto& p : pieces_) text_.append(p.first, p.second);
     if (!c_.Run(text_, error_) && error_.code != "ERR_IPTC_PARSE") failure = error_;
+    // What is big is made ready, and the text let go, here, off the event
+    // loop: Result() and the job's end run on the JavaScript thread.
+    bytes_ = std::make_unique<std::vector<char>>(std::move(c_.parsed.bytes));
+    bytes_->shrink_to_fit();
+    std::string().swap(text_);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -426,8 +431,7 @@ class CompileJob : public Job {
     }
     o.Set("ops", ops);
     o.Set("counters", Napi::TypedArrayOf<uint64_t>::New(env, 2 * c_.ops.size(), ab, 0, napi_biguint64_array));
-    auto* bytes = new std::vector<char>(std::move(c_.parsed.bytes));
-    bytes->shrink_to_fit();
+    auto* bytes = bytes_.release();
     int64_t size = static_cast<int64_t>(bytes->capacity());
     Napi::MemoryManagement::AdjustExternalMemory(env, size);
     o.Set("bytes", Napi::Buffer<char>::New(env, bytes->data(), bytes->size(),
@@ -445,6 +449,7 @@ class CompileJob : public Job {
 
  private:
   std::string text_;
+  std::unique_ptr<std::vector<char>> bytes_ = std::make_unique<std::vector<char>>();
   std::vector<std::pair<const char*, size_t>> pieces_;
   std::vector<Napi::Reference<Napi::Value>> keep_;
   Compiler c_;

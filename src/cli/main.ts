@@ -4,11 +4,11 @@
  * nothing is spawned.
  *
  *   iptc save    [-t table] [-6] [-c] [--backend B] [--netns NAME]
- *   iptc restore [-n] [-c] [-T table] [-6] [--netns NAME] < file
+ *   iptc restore [-n] [-c] [-T table] [-6] [--backend B] [--netns NAME] < file
  *   iptc list    [-t table] [-6] [-x] [--backend B] [--netns NAME] [chain]
  *   iptc top     [-t table] [-6] [--interval ms] [--rows N] [--count N] [--backend B] [--netns NAME]
  *   iptc diff    [-t table] [-n] [-6] [--backend B] [--netns NAME] FILE
- *   iptc apply   [-t table] [-n] [-6] [--netns NAME] [--dry-run] FILE
+ *   iptc apply   [-t table] [-n] [-6] [--backend B] [--netns NAME] [--dry-run] FILE
  */
 import { readFileSync } from 'node:fs';
 import { diff, formatDiff } from '../diff.js';
@@ -43,13 +43,14 @@ Prints every table (or just -t table) in iptables-save format.
   -c, --counters     include rule counters ([packets:bytes])
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace (ip-netns name or path)`,
-  restore: `usage: iptc restore [-n] [-c] [-T table] [-6] [--netns NAME] < file
+  restore: `usage: iptc restore [-n] [-c] [-T table] [-6] [--backend B] [--netns NAME] < file
 
 Reads iptables-save format from standard input; each table is committed atomically.
   -n, --noflush      add to the tables instead of replacing them
   -c, --counters     take counters from the input
   -T, --table NAME   restore only this table
   -6                 IPv6 (ip6tables-restore)
+  --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
   list: `usage: iptc list [-t table] [-6] [-x] [--backend B] [--netns NAME] [chain]
 
@@ -88,7 +89,7 @@ Exit status: 0 when equal, 1 when different, 2 on error (like diff(1)).
   -6                 IPv6
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
-  apply: `usage: iptc apply [-t table] [-n] [-6] [--netns NAME] [--dry-run] FILE
+  apply: `usage: iptc apply [-t table] [-n] [-6] [--backend B] [--netns NAME] [--dry-run] FILE
 
 Makes the live tables what iptables-restore (-n: iptables-restore --noflush)
 would make of them with FILE (iptables-save format; - for standard input),
@@ -101,6 +102,7 @@ their text, never by position.
   -n, --noflush      FILE adds to the tables (as iptables-restore -n reads it)
   -6                 IPv6
   --dry-run          print the plan, change nothing
+  --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
 };
 
@@ -114,11 +116,11 @@ const ALIASES: Record<string, string> = { '-t': '--table', '-T': '--table', '-c'
 const TAKES_VALUE = new Set(['--table', '--netns', '--interval', '--rows', '--count', '--backend']);
 const ALLOWED: Record<string, string[]> = {
   save: ['--table', '-6', '--counters', '--backend', '--netns', '--help'],
-  restore: ['--noflush', '--counters', '--table', '-6', '--netns', '--help'],
+  restore: ['--noflush', '--counters', '--table', '-6', '--backend', '--netns', '--help'],
   list: ['--table', '-6', '--exact', '--backend', '--netns', '--help'],
   top: ['--table', '-6', '--interval', '--rows', '--count', '--backend', '--netns', '--help'],
   diff: ['--table', '--noflush', '-6', '--backend', '--netns', '--help'],
-  apply: ['--table', '--noflush', '-6', '--netns', '--dry-run', '--help'],
+  apply: ['--table', '--noflush', '-6', '--backend', '--netns', '--dry-run', '--help'],
 };
 
 class UsageError extends Error {}
@@ -185,7 +187,7 @@ async function run(argv: string[]): Promise<void> {
   const choice = a.values.get('--backend') ?? 'auto';
   if (!['legacy', 'nft', 'auto'].includes(choice)) throw new UsageError(`--backend must be legacy, nft or auto, got ${choice}`);
   // One backend for the whole command, decided once.
-  const backend = cmd === 'restore' || cmd === 'apply' ? 'legacy' : whichBackendSync({ family, netns, backend: choice as BackendChoice });
+  const backend = whichBackendSync({ family, netns, backend: choice as BackendChoice });
   const program = `${family === 'ipv4' ? 'iptc save' : 'iptc save -6'}${backend === 'nft' ? ' (nf_tables)' : ''}`;
   // As iptables-nft warns about legacy tables, warn about the backend not read.
   if (cmd === 'save' || cmd === 'list') {
@@ -207,7 +209,7 @@ async function run(argv: string[]): Promise<void> {
     case 'restore': {
       if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]} (the input comes on standard input)`);
       const text = readFileSync(0, 'utf8');
-      await restore(text, { family, netns, noflush: a.flags.has('--noflush'), counters: a.flags.has('--counters'), table });
+      await restore(text, { family, netns, noflush: a.flags.has('--noflush'), counters: a.flags.has('--counters'), table, backend });
       return;
     }
     case 'list': {
@@ -251,12 +253,12 @@ async function run(argv: string[]): Promise<void> {
       const noflush = a.flags.has('--noflush');
       for (const name of tables) {
         if (a.flags.has('--dry-run')) {
-          process.stdout.write(formatPlan(await plan(await Table.open(name, { family, netns }), text, { noflush })));
+          process.stdout.write(formatPlan(await plan(await Table.open(name, { family, netns, backend }), text, { noflush })));
           continue;
         }
         // The plan is made under the xtables lock, against the table as read under it.
         let shown = '';
-        await Table.update(name, { family, netns }, (t) => {
+        await Table.update(name, { family, netns, backend }, (t) => {
           const p = planSync(t, text, { noflush });
           applySync(p, { commit: false });
           shown = formatPlan(p);
