@@ -556,7 +556,7 @@ export class Table {
    * Needs CAP_SYS_ADMIN (for the namespace).
    */
   async validate(): Promise<Validation> {
-    return validateSnapshot(this.family, this.name, this.#snap);
+    return validateSnapshot(this.family, this.name, this.#snap, this.#backend.name);
   }
 
   /** Reads the table again into this object, dropping uncommitted changes. */

@@ -7,6 +7,7 @@
  * kernel refuses; set it aside and go on, until the rest commits. The live
  * table is never touched.
  */
+import type { BackendName } from './backend.js';
 import { IptcError } from './errors.js';
 import { native, type FamilyName, type NativePlan } from './native.js';
 import { Netns } from './netns.js';
@@ -65,7 +66,7 @@ function subPlan(plan: NativePlan, end: number, out: ReadonlySet<number>): Nativ
 }
 
 /** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. */
-export async function validateSnapshot(family: FamilyName, table: string, snap: Snapshot): Promise<Validation> {
+export async function validateSnapshot(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Promise<Validation> {
   snap.store.parsePending();
   const plan = snap.plan();
   const chains = snap.chains;
@@ -84,7 +85,10 @@ export async function validateSnapshot(family: FamilyName, table: string, snap: 
     // (The namespace is ours alone: no xtables lock, no check of what was there.)
     const attempt = async (end: number, out: ReadonlySet<number>): Promise<IptcError | null> => {
       try {
-        await native.commitTable(family, table, ns.fd, subPlan(plan, end, out), {}, '', 0, true);
+        const part = subPlan(plan, end, out);
+        // (The kernel that would take the table: nf_tables checks what xtables does not, and the other way round.)
+        if (backend === 'nft') await native.nftCommitTable(family, table, ns.fd, part, {}, true);
+        else await native.commitTable(family, table, ns.fd, part, {}, '', 0, true);
         return null;
       } catch (e) {
         if (!(e instanceof IptcError)) throw e;

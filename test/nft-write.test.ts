@@ -253,6 +253,22 @@ describe('iptables-nft tables written through iptc-node', () => {
     expect(bytecode(s, 'ipv4', 'filter')).toBe(before);
   });
 
+  it('validate() and a dry-run restore check with nf_tables, and name the rules it refuses', async () => {
+    const s = ns();
+    s.sh(`${nftTool('ipv4', '')} -A INPUT -j ACCEPT`);
+    const before = bytecode(s, 'ipv4', 'filter');
+    const t = await Table.open('filter', { netns: s.ns, backend: 'nft' });
+    t.append('INPUT', '-s 10.0.0.1 -j ACCEPT');
+    t.append('INPUT', '-j QUEUE');
+    t.append('INPUT', '-s 10.0.0.2 -j ACCEPT');
+    const v = await t.validate();
+    expect(v.ok).toBe(false);
+    expect(v.problems.map((p) => [p.chain, p.position])).toEqual([['INPUT', 3]]);
+    const [dry] = await restore('*filter\n-A INPUT -j QUEUE\n-A INPUT -j DROP\nCOMMIT\n', { netns: s.ns, backend: 'nft', dryRun: true });
+    expect(dry!.problems.map((p) => [p.chain, p.position])).toEqual([['INPUT', 1]]);
+    expect(bytecode(s, 'ipv4', 'filter')).toBe(before);
+  });
+
   it('a restore keeps the policy of a base chain it does not list (iptables-nft-restore would drop the chain)', () => {
     const s = ns();
     s.sh(`${nftTool('ipv4', '')} -P FORWARD DROP`);
