@@ -233,23 +233,35 @@ bool DumpNftTable(int family, const std::string& table, NftTableDump& out, Failu
           if (x) nftnl_chain_free(x);
         }, interrupted, missing, failure))
       return false;
-    // Its rules.
+    // Its rules, a dump per chain: the kernel goes back over everything it
+    // dumped before at each continuation of a dump (every ~32 KB), so one
+    // dump of the whole table costs O(rules²) however its rules are spread,
+    // and one per chain O(Σ rules of a chain²). (Past a few thousand chains
+    // the round trips cost more than that saves: then one dump.)
     if (rules != NftRules::kNone) {
-      nftnl_rule* r = nftnl_rule_alloc();
-      nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
-      nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, seq++);
-      nftnl_rule_nlmsg_build_payload(nlh, r);
-      nftnl_rule_free(r);
-      if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
-            if (rules == NftRules::kCounters) {
-              CounterOf(nh, out);
-              return;
-            }
-            NftRulePtr x(nftnl_rule_alloc());
-            if (x && nftnl_rule_nlmsg_parse(nh, x.get()) == 0 && table == nftnl_rule_get_str(x.get(), NFTNL_RULE_TABLE))
-              out.rules.push_back(std::move(x));
-          }, interrupted, missing, failure))
-        return false;
+      std::vector<const std::string*> chains;
+      if (out.chains.size() <= 4096)
+        for (const NftChainInfo& c : out.chains) chains.push_back(&c.name);
+      if (chains.empty()) chains.push_back(nullptr);
+      for (const std::string* chain : chains) {
+        nftnl_rule* r = nftnl_rule_alloc();
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
+        if (chain) nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain->c_str());
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, seq++);
+        nftnl_rule_nlmsg_build_payload(nlh, r);
+        nftnl_rule_free(r);
+        if (!s.Ask(nlh, [&](const nlmsghdr* nh) {
+              if (rules == NftRules::kCounters) {
+                CounterOf(nh, out);
+                return;
+              }
+              NftRulePtr x(nftnl_rule_alloc());
+              if (x && nftnl_rule_nlmsg_parse(nh, x.get()) == 0 && table == nftnl_rule_get_str(x.get(), NFTNL_RULE_TABLE))
+                out.rules.push_back(std::move(x));
+            }, interrupted, missing, failure))
+          return false;
+        if (interrupted || missing) break;
+      }
     }
     if (!GenId(s, seq++, after, failure)) return false;
     if (!interrupted && !missing && before == after) {
