@@ -313,21 +313,22 @@ interface ChildOutcome {
 }
 
 /** Runs calls of the library in a child node with some capabilities dropped (setpriv, util-linux). */
-function withoutCaps(drop: string[], netnsPath: string): ChildOutcome[] {
+function withoutCaps(drop: string[], netnsPath: string, backend: 'legacy' | 'nft' | 'auto' = 'auto'): ChildOutcome[] {
   const caps = drop.map((c) => `-${c}`).join(',');
   const code = `
     const lib = await import(${JSON.stringify(DIST)});
     const netns = ${JSON.stringify(netnsPath)};
+    const backend = ${JSON.stringify(backend)};
     const out = [];
     const note = async (what, fn) => {
       try { await fn(); out.push({ what, ok: true }); }
       catch (e) { out.push({ what, ok: false, iptc: e instanceof lib.IptcError, code: e.code, message: e.message }); }
     };
-    await note('openSync', () => lib.Table.openSync('filter', { netns }));
-    await note('open', () => lib.Table.open('filter', { family: 'ipv6', netns }));
-    await note('commitSync', () => { const t = lib.Table.openSync('raw', { netns }); t.append('OUTPUT', '-j ACCEPT'); t.commitSync(); });
-    await note('update', () => lib.Table.update('filter', { netns }, (t) => { t.append('INPUT', '-j ACCEPT'); }));
-    await note('restoreSync', () => lib.restoreSync('*mangle\\n-A INPUT -j ACCEPT\\nCOMMIT\\n', { netns }));
+    await note('openSync', () => lib.Table.openSync('filter', { netns, backend }));
+    await note('open', () => lib.Table.open('filter', { family: 'ipv6', netns, backend }));
+    await note('commitSync', () => { const t = lib.Table.openSync('raw', { netns, backend }); t.append('OUTPUT', '-j ACCEPT'); t.commitSync(); });
+    await note('update', () => lib.Table.update('filter', { netns, backend }, (t) => { t.append('INPUT', '-j ACCEPT'); }));
+    await note('restoreSync', () => lib.restoreSync('*mangle\\n-A INPUT -j ACCEPT\\nCOMMIT\\n', { netns, backend }));
     await note('Netns.create', () => lib.Netns.create().close());
     console.log(JSON.stringify(out));`;
   const r = spawnSync('setpriv', [`--inh-caps=${caps}`, `--bounding-set=${caps}`, '--', process.execPath, '--input-type=module', '-e', code], {
@@ -367,6 +368,20 @@ describe('without the privileges', () => {
     }
     expect([s.save('ipv4', 'filter', true), s.save('ipv6', 'filter', true)]).toEqual(before);
     expect(s.sh('cat /proc/net/ip_tables_names').split('\n').sort().join(' ').trim()).toBe('filter');
+  });
+
+  it('without CAP_NET_ADMIN, nf_tables: EPERM, and the message names CAP_NET_ADMIN; nothing changes', () => {
+    const s = ns();
+    s.sh('iptables-nft-restore', RULES);
+    s.sh('ip6tables-nft-restore', RULES);
+    const rules = () => s.sh('nft list ruleset');
+    const before = rules();
+    const out = withoutCaps(['net_admin'], exposed_path(s), 'nft');
+    for (const o of out.filter((x) => x.what !== 'Netns.create')) {
+      expect(o, o.what).toMatchObject({ ok: false, iptc: true, code: 'EPERM' });
+      expect(o.message, o.what).toMatch(/CAP_NET_ADMIN/);
+    }
+    expect(rules()).toBe(before);
   });
 
   it('without CAP_SYS_ADMIN: entering or making a namespace fails with EPERM naming CAP_SYS_ADMIN', () => {

@@ -101,7 +101,8 @@ bool NftBatch::Send(uint32_t& failedSeq, Failure& failure) {
   }
   mnl_socket_close(nl);
   if (!err) return true;
-  failure.fromErrno(err, "sendmsg", std::string("nf_tables refused the change: ") + strerror(err));
+  failure.fromErrno(err, "sendmsg", std::string("nf_tables refused the change: ") + strerror(err) +
+                                        (err == EPERM ? " (needs CAP_NET_ADMIN in the network namespace)" : ""));
   return false;
 }
 

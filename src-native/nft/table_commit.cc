@@ -173,6 +173,7 @@ class NftCommitJob : public Job {
       reread_ = true;
       return false;
     }
+    if (failure.errnum == EPERM) return false;  // not the rules': the caller's privileges
     failure.code = "ERR_IPTC_COMMIT";
     auto culprit = ruleOfSeq.find(failedSeq);
     if (culprit != ruleOfSeq.end()) {
