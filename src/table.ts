@@ -12,27 +12,25 @@
  */
 import type { Backend, BackendName, Base, Read, SkippedRule } from './backend.js';
 import { IptcError, argumentError, show } from './errors.js';
-import { legacy } from './legacy.js';
-import { acquireLock, acquireLockSync, checkTimeout, lockPath, releaseLock } from './lock.js';
+import { checkTimeout, lockPath } from './lock.js';
 import { native, type FamilyName } from './native.js';
 import { badChainName } from './names.js';
-import { withHeldNetnsFd, withNetnsFd, type NetnsOption } from './netns.js';
+import { withNetnsFd, type NetnsOption } from './netns.js';
 import { ruleLines, rulesOf, specsOf } from './printing.js';
 import type { Counters, DecodedRule } from './rule.js';
 import { checkCounters, type RuleSpec } from './rulewords.js';
 import type { Origin } from './pending.js';
-import { BUILTINS, Snapshot, type ChainState, type Policy } from './snapshot.js';
+import type { ChainState, Policy, Snapshot } from './snapshot.js';
 import { validateSnapshot, type Validation } from './validate.js';
 import { ruleRefs, ruleSpecs } from './rulein.js';
 import { explainCommitError, explainCommitErrorWithRule } from './commit-errors.js';
-import { chainInfo, checkOptions, present, type Chain, type CommitOptions, type TableOptions } from './table-options.js';
+import { chainInfo, present, type Chain, type CommitOptions, type TableOptions } from './table-options.js';
+import { blankTable, detachedTable, lendMaker, openTable, openTableSync, updateTable, updateTableSync, type UpdateOptions } from './table-open.js';
 export type { Chain, CommitOptions, TableOptions } from './table-options.js';
-import { resolveBackend, resolveBackendSync } from './which.js';
 import { checkOptionsObject } from './words.js';
 
 export type { RuleSpec } from './rulewords.js';
 
-type UpdateOptions = TableOptions & CommitOptions & { retries?: number };
 
 export class Table {
   readonly name: string;
@@ -67,46 +65,28 @@ export class Table {
     this.#eager = eager;
   }
 
-  /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
-  static async open(name: string, options: TableOptions = {}): Promise<Table> {
-    return Table.#open(name, options, false);
+  static {
+    lendMaker({
+      make: (name, family, netns, backend, snap, base, eager) => new Table(name, family, netns, backend, snap, base, eager),
+      adopt: (t, r, forChange) => {
+        t.#forChange = forChange;
+        return t.#adopt(r);
+      },
+      holdLock: (t) => void (t.#lockHeld = true),
+      detach: (t) => void (t.#detached = true),
+      snapshotOf: (t) => t.#snap,
+      backendOf: (t) => t.#backend,
+    });
   }
 
-  static async #open(name: string, options: TableOptions, forChange: boolean): Promise<Table> {
-    const { family, netns, ifMissing, backend } = checkOptions(name, options);
-    const [b, r] = await withNetnsFd(netns, (fd) =>
-      withHeldNetnsFd(fd, async (held) => {
-        const b = await resolveBackend(backend, family, held);
-        return [b, await b.read(family, name, held, ifMissing === 'create', true, forChange)] as const;
-      }),
-    );
-    const t = new Table(name, family, netns, b, ...present(r, name, family, ifMissing), false).#adopt(r);
-    t.#forChange = forChange;
-    return t;
+  /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
+  static async open(name: string, options: TableOptions = {}): Promise<Table> {
+    return openTable(name, options, false);
   }
 
   /** Like open(), on the calling thread; rules given to it are parsed at once. */
   static openSync(name: string, options: TableOptions = {}): Table {
-    return Table.#openSync(name, options, false);
-  }
-
-  static #openSync(name: string, options: TableOptions, forChange: boolean): Table {
-    const { family, netns, ifMissing, backend } = checkOptions(name, options);
-    const [b, r] = withNetnsFd(netns, (fd) => {
-      const b = resolveBackendSync(backend, family, fd);
-      return [b, b.read(family, name, fd, ifMissing === 'create', false, forChange)] as const;
-    });
-    const t = new Table(name, family, netns, b, ...present(r, name, family, ifMissing), true).#adopt(r);
-    t.#forChange = forChange;
-    return t;
-  }
-
-  /** What a read says beyond the snapshot: read-only, rules left out. */
-  #adopt(r: Read | null): this {
-    this.#readOnly = r?.readOnly;
-    this.#present = r?.presentBaseChains ? new Set(r.presentBaseChains) : undefined;
-    this.#skipped = Object.freeze(r?.skipped ?? []);
-    return this;
+    return openTableSync(name, options, false);
   }
 
   /**
@@ -116,10 +96,7 @@ export class Table {
    * @internal
    */
   static blank(name: string, options: TableOptions = {}): Table {
-    const { family, netns, backend } = checkOptions(name, options);
-    if (!BUILTINS[name]) throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
-    const b = backend === 'legacy' ? legacy : withNetnsFd(netns, (fd) => resolveBackendSync(backend, family, fd));
-    return new Table(name, family, netns, b, Snapshot.pristine(family, name, true), { kind: 'none' }, false);
+    return blankTable(name, options);
   }
 
   /**
@@ -129,10 +106,7 @@ export class Table {
    * @internal
    */
   static detached(name: string, family: FamilyName, base?: Table): Table {
-    const snap = base ? base.#snap.copy() : Snapshot.pristine(family, name);
-    const t = new Table(name, family, undefined, base ? base.#backend : legacy, snap, { kind: 'none' }, true);
-    t.#detached = true;
-    return t;
+    return detachedTable(name, family, base);
   }
 
   /**
@@ -145,41 +119,19 @@ export class Table {
    * Returns the committed snapshot.
    */
   static async update(name: string, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
-    const { retries = 5, lockTimeout, ...open } = options;
-    checkOptions(name, open);
-    for (let attempt = 0; ; attempt++) {
-      const lock = await acquireLock(checkTimeout(lockTimeout));
-      try {
-        const t = await Table.#open(name, open, true);
-        t.#lockHeld = true;
-        await change(t);
-        await t.commit();
-        return t;
-      } catch (e) {
-        if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
-      } finally {
-        releaseLock(lock);
-      }
-    }
+    return updateTable(name, options, change);
   }
 
   static updateSync(name: string, options: UpdateOptions, change: (table: Table) => unknown): Table {
-    const { retries = 5, lockTimeout, ...open } = options;
-    checkOptions(name, open);
-    for (let attempt = 0; ; attempt++) {
-      const lock = acquireLockSync(checkTimeout(lockTimeout));
-      try {
-        const t = Table.#openSync(name, open, true);
-        t.#lockHeld = true;
-        change(t);
-        t.commitSync();
-        return t;
-      } catch (e) {
-        if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_CONFLICT' || attempt >= retries) throw e;
-      } finally {
-        releaseLock(lock);
-      }
-    }
+    return updateTableSync(name, options, change);
+  }
+
+  /** What a read says beyond the snapshot: read-only, rules left out, the base chains nf_tables has. */
+  #adopt(r: Read | null): this {
+    this.#readOnly = r?.readOnly;
+    this.#present = r?.presentBaseChains ? new Set(r.presentBaseChains) : undefined;
+    this.#skipped = Object.freeze(r?.skipped ?? []);
+    return this;
   }
 
   /** Which kernel firewall the snapshot was read from: 'legacy' (xtables) or 'nft' (iptables-nft's nf_tables tables). */
