@@ -26,6 +26,19 @@ export interface Scratch {
 export const tool = (family: FamilyName, what: '' | '-save' | '-restore') =>
   `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-legacy${what}`;
 
+/** The iptables-nft tools of a family. */
+export const nftTool = (family: FamilyName, what: '' | '-save' | '-restore') =>
+  `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-nft${what}`;
+
+/** Restore text with distinct counters in front of each -A line ([1:100], [2:200], ...). */
+export function withCounters(text: string): string {
+  let k = 1;
+  return text
+    .split('\n')
+    .map((l) => (l.startsWith('-A ') ? `[${k}:${100 * k++}] ${l}` : l))
+    .join('\n');
+}
+
 export function stripComments(save: string): string {
   return save
     .split('\n')

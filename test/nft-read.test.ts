@@ -10,11 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { CounterReader, formatRule, IptcError, slotOf, Table, type FamilyName } from '../src/index.js';
 import { hostIptables } from '../src/which.js';
 import { FIXTURES } from './fixtures.js';
-import { scratchPerTest, stripComments, type Scratch } from './helpers.js';
+import { nftTool, scratchPerTest, stripComments, withCounters, type Scratch } from './helpers.js';
 import { tutorial } from './tutorial-commands.js';
 
 const ns = scratchPerTest();
-const nftTool = (family: FamilyName, what: '' | '-save' | '-restore') => `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-nft${what}`;
 
 function nftSave(s: Scratch, family: FamilyName, table: string, counters: boolean): string {
   return stripComments(s.sh(`${nftTool(family, '-save')} -t ${table}${counters ? ' -c' : ''}`));
@@ -22,15 +21,6 @@ function nftSave(s: Scratch, family: FamilyName, table: string, counters: boolea
 
 function ours(s: Scratch, family: FamilyName, table: string, counters: boolean, backend: 'nft' | 'auto' = 'nft'): string {
   return Table.openSync(table, { family, netns: s.ns, backend }).save({ counters });
-}
-
-/** Each -A line of restore text with distinct counters in front. */
-function withCounters(text: string): string {
-  let k = 1;
-  return text
-    .split('\n')
-    .map((l) => (l.startsWith('-A ') ? `[${k}:${100 * k++}] ${l}` : l))
-    .join('\n');
 }
 
 describe('iptables-nft tables read through iptc-node', () => {

@@ -10,11 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { applyCommand, IptcError, restore, restoreSync, Table, type FamilyName } from '../src/index.js';
 import { splitWords } from '../src/words.js';
 import { FIXTURES } from './fixtures.js';
-import { scratchPerTest, stripComments, type Scratch } from './helpers.js';
+import { nftTool, scratchPerTest, stripComments, withCounters, type Scratch } from './helpers.js';
 import { tutorial } from './tutorial-commands.js';
 
 const ns = scratchPerTest();
-const nftTool = (family: FamilyName, what: '' | '-save' | '-restore') => `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-nft${what}`;
 const nftFamily = (family: FamilyName) => (family === 'ipv4' ? 'ip' : 'ip6');
 
 function nftSave(s: Scratch, family: FamilyName, table: string): string {
@@ -84,14 +83,6 @@ function randomCommand(rnd: () => number, family: FamilyName): string {
 
 /** A tutorial command without its table option, as applyCommand takes it. */
 const rest = (cmd: string) => cmd.replace(/^-t \S+ /, '');
-
-function withCounters(text: string): string {
-  let k = 1;
-  return text
-    .split('\n')
-    .map((l) => (l.startsWith('-A ') ? `[${k}:${100 * k++}] ${l}` : l))
-    .join('\n');
-}
 
 describe('iptables-nft tables written through iptc-node', () => {
   it('every fixture restores to the bytecode iptables-nft-restore writes, with counters, both families', async () => {

@@ -168,4 +168,17 @@ std::vector<xt_counters> MapCounters(const std::vector<CounterSource>& map, cons
   return out;
 }
 
+bool LayOut(const Family& fam, const Plan& plan, NewTable& out, TableInfo& info, TableIndex& index, Failure& failure) {
+  std::vector<CounterSource> counterMap;
+  if (!BuildTable(fam, plan, out, counterMap, failure)) return false;
+  info = TableInfo();
+  for (const PlanChain& c : plan.chains)
+    if (c.hook >= 0) info.validHooks |= 1u << c.hook;
+  memcpy(info.hookEntry, out.hookEntry, sizeof(info.hookEntry));
+  memcpy(info.underflow, out.underflow, sizeof(info.underflow));
+  info.numEntries = out.numEntries;
+  info.size = static_cast<unsigned>(out.size());
+  return IndexTable(fam, info, out.entries(), out.size(), index, failure);
+}
+
 }  // namespace iptc

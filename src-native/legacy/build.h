@@ -18,6 +18,7 @@
 
 #include "common/errors.h"
 #include "xt/family.h"
+#include "legacy/blob.h"
 #include "legacy/kernel.h"
 #include "xt/plan.h"
 
@@ -33,6 +34,11 @@ struct CounterSource {
 // then names the rule (its position in plan.rules) where one is to blame.
 bool BuildTable(const Family& fam, const Plan& plan, NewTable& out, std::vector<CounterSource>& counterMap,
                 Failure& failure);
+
+// A plan laid out as the kernel would hand the table over: BuildTable, then
+// the table's description (what GET_INFO says) and its index. (The nf_tables
+// backend holds its tables in this form.)
+bool LayOut(const Family& fam, const Plan& plan, NewTable& out, TableInfo& info, TableIndex& index, Failure& failure);
 
 // The counters to add once the table is swapped in.
 std::vector<xt_counters> MapCounters(const std::vector<CounterSource>& counterMap, const std::vector<xt_counters>& old);

@@ -19,22 +19,15 @@ namespace iptc {
 
 namespace {
 
-class CommitJob : public Job {
+class CommitJob : public Job, public CommitArgs {
  public:
-  const Family* fam = nullptr;
-  std::string table, lockPath;
-  std::unique_ptr<NetnsHold> netns;
+  std::string lockPath;
   int lockTimeout = 0;
-  Plan plan;
-  const char* base = nullptr;
-  size_t baseSize = 0;
-  bool expectAbsent = false;
   // The snapshot was read under the xtables lock the caller still holds: no
   // writer that takes the lock can have changed the table since, so the
   // table is not read again; its size and entry count are checked.
   bool locked = false;
   unsigned baseEntries = 0;
-  std::vector<Napi::Reference<Napi::Value>> keep;
 
   void Run() override {
     // Parsing needs no namespace and no lock: done first, off the JS thread.
@@ -117,19 +110,7 @@ class CommitJob : public Job {
 Napi::Value CommitTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto job = std::make_unique<CommitJob>();
-  job->fam = &FamilyFor(info[0].As<Napi::String>());
-  job->table = info[1].As<Napi::String>();
-  job->netns = std::make_unique<NetnsHold>(info[2].As<Napi::Number>().Int32Value());
-  ReadPlan(env, info[3].As<Napi::Object>(), job->plan, job->keep);
-  Napi::Object expect = info[4].As<Napi::Object>();
-  Napi::Value base = expect.Get("base");
-  if (base.IsBuffer()) {
-    auto b = base.As<Napi::Buffer<char>>();
-    job->base = b.Data();
-    job->baseSize = b.Length();
-    job->keep.push_back(Napi::Persistent(base));
-  }
-  job->expectAbsent = expect.Get("absent").ToBoolean();
+  Napi::Object expect = ReadCommitArgs(info, *job);
   job->locked = expect.Get("locked").ToBoolean();
   Napi::Value n = expect.Get("entries");
   if (n.IsNumber()) job->baseEntries = n.As<Napi::Number>().Uint32Value();

@@ -30,16 +30,8 @@ namespace {
 // or another program's change that left this table as it was).
 constexpr int kAttempts = 4;
 
-class NftCommitJob : public Job {
+class NftCommitJob : public Job, public CommitArgs {
  public:
-  const Family* fam = nullptr;
-  std::string table;
-  std::unique_ptr<NetnsHold> netns;
-  Plan plan;
-  const char* base = nullptr;  // the entries of the table as the snapshot read it
-  size_t baseSize = 0;
-  bool expectAbsent = false;
-  std::vector<Napi::Reference<Napi::Value>> keep;
   bool incremental_ = false;
   bool reread_ = false;  // the generation moved since the snapshot's read
   bool remember = false;  // a change (Table.update): keep the table as left, for the next
@@ -131,16 +123,8 @@ class NftCommitJob : public Job {
     if (!DumpNftTable(fam->nfproto, table, chains, quiet, NftRules::kNone) || !chains.exists) return;
     if (chains.genid != genid + 1 && chains.genid != genid) return;
     NewTable t;
-    std::vector<CounterSource> counterMap;
-    if (!BuildTable(*fam, plan, t, counterMap, quiet)) return;
     TableInfo info;
-    for (const PlanChain& c : plan.chains)
-      if (c.hook >= 0) info.validHooks |= 1u << c.hook;
-    memcpy(info.hookEntry, t.hookEntry, sizeof(info.hookEntry));
-    memcpy(info.underflow, t.underflow, sizeof(info.underflow));
-    info.numEntries = t.numEntries;
-    info.size = static_cast<unsigned>(t.size());
-    if (!IndexTable(*fam, info, t.entries(), t.size(), known->index, quiet)) return;
+    if (!LayOut(*fam, plan, t, info, known->index, quiet)) return;
     known->genid = chains.genid;
     known->blob = std::move(t.buf);
     known->chains = std::move(chains.chains);
@@ -191,19 +175,7 @@ class NftCommitJob : public Job {
 Napi::Value NftCommitTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto job = std::make_unique<NftCommitJob>();
-  job->fam = &FamilyFor(info[0].As<Napi::String>());
-  job->table = info[1].As<Napi::String>();
-  job->netns = std::make_unique<NetnsHold>(info[2].As<Napi::Number>().Int32Value());
-  ReadPlan(env, info[3].As<Napi::Object>(), job->plan, job->keep);
-  Napi::Object expect = info[4].As<Napi::Object>();
-  Napi::Value base = expect.Get("base");
-  if (base.IsBuffer()) {
-    auto b = base.As<Napi::Buffer<char>>();
-    job->base = b.Data();
-    job->baseSize = b.Length();
-    job->keep.push_back(Napi::Persistent(base));
-  }
-  job->expectAbsent = expect.Get("absent").ToBoolean();
+  Napi::Object expect = ReadCommitArgs(info, *job);
   job->remember = expect.Get("remember").ToBoolean();
   return RunJob(env, std::move(job), info[5].ToBoolean());
 }

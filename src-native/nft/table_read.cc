@@ -171,16 +171,7 @@ void Layout(const Family& fam, const BuiltinTable& builtin, NftTableDump& dump, 
 
   // The legacy form of the table, and its index.
   NewTable t;
-  std::vector<CounterSource> counterMap;
-  if (!BuildTable(fam, plan, t, counterMap, failure)) return;
-  TableInfo& info = out.info;
-  for (const PlanChain& c : plan.chains)
-    if (c.hook >= 0) info.validHooks |= 1u << c.hook;
-  memcpy(info.hookEntry, t.hookEntry, sizeof(info.hookEntry));
-  memcpy(info.underflow, t.underflow, sizeof(info.underflow));
-  info.numEntries = t.numEntries;
-  info.size = static_cast<unsigned>(t.size());
-  if (!IndexTable(fam, info, t.entries(), t.size(), out.index, failure)) return;
+  if (!LayOut(fam, plan, t, out.info, out.index, failure)) return;
   out.blob = std::make_unique<std::vector<char>>(std::move(t.buf));
 }
 

@@ -138,4 +138,21 @@ void ReadPlan(Napi::Env env, Napi::Object o, Plan& plan, std::vector<Napi::Refer
   }
 }
 
+Napi::Object ReadCommitArgs(const Napi::CallbackInfo& info, CommitArgs& a) {
+  a.fam = &FamilyFor(info[0].As<Napi::String>());
+  a.table = info[1].As<Napi::String>();
+  a.netns = std::make_unique<NetnsHold>(info[2].As<Napi::Number>().Int32Value());
+  ReadPlan(info.Env(), info[3].As<Napi::Object>(), a.plan, a.keep);
+  Napi::Object expect = info[4].As<Napi::Object>();
+  Napi::Value base = expect.Get("base");
+  if (base.IsBuffer()) {
+    auto b = base.As<Napi::Buffer<char>>();
+    a.base = b.Data();
+    a.baseSize = b.Length();
+    a.keep.push_back(Napi::Persistent(base));
+  }
+  a.expectAbsent = expect.Get("absent").ToBoolean();
+  return expect;
+}
+
 }  // namespace iptc

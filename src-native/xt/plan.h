@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/netns.h"
 #include "xt/family.h"
 #include "xt/parse.h"
 
@@ -90,6 +91,22 @@ struct Plan {
   // The entry of a rule (pending ones once parsed); nullptr when out of range.
   const char* Entry(const Family& fam, const PlanRule& r) const;
 };
+
+// What every commit is given, whichever backend writes it: family, table,
+// namespace, the plan, and the table as the snapshot read it (or that it
+// found none). ReadCommitArgs fills it from (family, table, netnsFd, plan,
+// expect) and returns `expect` for what is the backend's own.
+struct CommitArgs {
+  const Family* fam = nullptr;
+  std::string table;
+  std::unique_ptr<NetnsHold> netns;
+  Plan plan;
+  const char* base = nullptr;  // the entries of the table as the snapshot read it
+  size_t baseSize = 0;
+  bool expectAbsent = false;
+  std::vector<Napi::Reference<Napi::Value>> keep;
+};
+Napi::Object ReadCommitArgs(const Napi::CallbackInfo& info, CommitArgs& a);
 
 // Reads the JavaScript description; on a malformed one throws a TypeError.
 // `keep` holds the Buffers for as long as the plan is used.
