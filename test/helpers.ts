@@ -3,7 +3,7 @@
  * tools, run inside the same namespace with nsenter. The library itself
  * never spawns; tests may.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { afterEach } from 'vitest';
 import { Netns } from '../src/index.js';
 import type { FamilyName } from '../src/native.js';
@@ -37,6 +37,16 @@ export function withCounters(text: string): string {
     .split('\n')
     .map((l) => (l.startsWith('-A ') ? `[${k}:${100 * k++}] ${l}` : l))
     .join('\n');
+}
+
+/** Runs a program to its end without blocking the event loop; rejects with its stderr unless it exits 0. */
+export function runToEnd(cmd: string, args: string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+  });
 }
 
 export function stripComments(save: string): string {

@@ -5,12 +5,12 @@
  * iptables-nft-save saves it. Twin scratch namespaces: the oracle
  * (iptables-nft, iptables-nft-restore) in one, iptc-node in the other.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { applyCommand, IptcError, restore, restoreSync, Table, type FamilyName } from '../src/index.js';
 import { splitWords } from '../src/words.js';
 import { FIXTURES } from './fixtures.js';
-import { nftTool, scratchPerTest, stripComments, withCounters, type Scratch } from './helpers.js';
+import { nftTool, runToEnd, scratchPerTest, stripComments, withCounters, type Scratch } from './helpers.js';
 import { tutorial } from './tutorial-commands.js';
 
 const ns = scratchPerTest();
@@ -270,13 +270,7 @@ describe('iptables-nft tables written through iptc-node', () => {
   it('loses nothing with iptc-node and iptables-nft writing at once', async () => {
     const s = ns();
     const N = 200; // four processes, two of each kind
-    const run = (cmd: string, args: string[]) =>
-      new Promise<void>((resolve, reject) => {
-        const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-        let err = '';
-        p.stderr.on('data', (d) => (err += d));
-        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
-      });
+    const run = runToEnd;
     s.sh(`${nftTool('ipv4', '')} -A INPUT -j ACCEPT`); // (so that 'auto' would find nf_tables too)
     const shellLoop = (prefix: string) => `for i in $(seq 0 ${N - 1}); do iptables-nft -A INPUT -m comment --comment ${prefix}-$i -j ACCEPT || exit 1; done`;
     await Promise.all([

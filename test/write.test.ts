@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { IptcError, Table, type FamilyName } from '../src/index.js';
-import { scratchPerTest, tool } from './helpers.js';
+import { runToEnd, scratchPerTest, tool } from './helpers.js';
 
 const ns = scratchPerTest();
 
@@ -141,13 +141,7 @@ for (const family of ['ipv4', 'ipv6'] as const) {
       const s = ns();
       // Four processes, two of each kind, 500 rules each (IPv4; 100 for IPv6 to keep the suite short).
       const N = family === 'ipv4' ? 500 : 100;
-      const run = (cmd: string, args: string[]) =>
-        new Promise<void>((resolve, reject) => {
-          const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-          let err = '';
-          p.stderr.on('data', (d) => (err += d));
-          p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
-        });
+      const run = runToEnd;
       const shellLoop = (prefix: string) =>
         `for i in $(seq 0 ${N - 1}); do ${tool(family, '')} -w -A INPUT -m comment --comment ${prefix}-$i -j ACCEPT || exit 1; done`;
       await Promise.all([
