@@ -58,13 +58,15 @@ std::shared_ptr<const NftReadFacts> RecallNftRead(const char* entries, size_t si
 // The hook, priority and type iptables-nft gives a base chain of a table.
 bool NftBaseChainOf(const std::string& table, const std::string& chain, int& hook, int& prio, std::string& type);
 
-// nftReadTable(family, table, netnsFd, async)
+// nftReadTable(family, table, netnsFd, async, reuse)
 //   -> { absent: true }
 //    | the shape of readTable (legacy/table_read.h), and
 //      handles: BigUint64Array (per rule, the nf_tables rule handle),
 //      skipped: [chain, position, handle, why, nftText][] (rules not shown),
 //      dropped: string[] (base chains iptables would not have made, left out),
-//      genid: number
+//      genid: number,
+//      present: string[] (the base chains nf_tables has)
+// reuse: read for a change (see ReadNftTable).
 Napi::Value NftReadTable(const Napi::CallbackInfo& info);
 
 }  // namespace iptc
