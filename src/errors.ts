@@ -15,7 +15,7 @@ export type IptcErrorCode =
   | 'ERR_IPTC_DECODE' // a kernel entry libxtables cannot print
   | 'ERR_IPTC_XTABLES' // libxtables could not be initialised
   | 'ERR_IPTC_NATIVE' // the addon could not be loaded
-  | 'ERR_IPTC_READONLY' // a table this backend cannot write (nf_tables, for now)
+  | 'ERR_IPTC_READONLY' // a table that cannot be written here (nf_tables: it holds what iptables cannot show)
   | (string & {}); // errno names: 'EPERM', 'ENOENT', ...
 
 export interface IptcErrorDetails {

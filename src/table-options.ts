@@ -26,8 +26,8 @@ export interface TableOptions {
    */
   ifMissing?: 'empty' | 'error' | 'create';
   /**
-   * The kernel firewall to read: 'legacy' (xtables, iptables-legacy's),
-   * 'nft' (the nf_tables tables of iptables-nft; read-only for now), or
+   * The kernel firewall to read and write: 'legacy' (xtables,
+   * iptables-legacy's), 'nft' (the nf_tables tables of iptables-nft), or
    * 'auto' (the default): the one that holds rules in the namespace, see
    * which.ts for the whole rule. `table.backend` tells which was read.
    */

@@ -139,7 +139,7 @@ export class Table {
     return this.#backend.name;
   }
 
-  /** Whether commit() can write this table (false for nf_tables tables, for now). */
+  /** Whether commit() can write this table (false for an nf_tables table holding rules iptables cannot show). */
   get writable(): boolean {
     return this.#readOnly === undefined;
   }

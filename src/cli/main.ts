@@ -32,9 +32,9 @@ Commands (each has --help):
   apply     change the live tables into an iptables-save file, keeping counters
 
 Common options: -6 (IPv6; default IPv4), --netns NAME|PATH (an ip-netns name or a path),
---backend legacy|nft|auto (which kernel firewall to read: iptables-legacy's
-xtables tables or iptables-nft's nf_tables tables; auto, the default, reads
-the one that holds rules; nf_tables tables are read-only for now).`,
+--backend legacy|nft|auto (which kernel firewall to read and write:
+iptables-legacy's xtables tables or iptables-nft's nf_tables tables; auto,
+the default, takes the one that holds rules).`,
   save: `usage: iptc save [-t table] [-6] [-c] [--backend B] [--netns NAME]
 
 Prints every table (or just -t table) in iptables-save format.
