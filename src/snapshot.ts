@@ -212,7 +212,7 @@ export class Snapshot {
 
   /** A copy that can change without changing this one. */
   copy(): Snapshot {
-    const s = new Snapshot(this.store.fork(), this.#chains.map((c) => c.copy()), this.#nextId);
+    const s = new Snapshot(this.store.copy(), this.#chains.map((c) => c.copy()), this.#nextId);
     s.dropIdleBaseChains = this.dropIdleBaseChains;
     s.wantBaseChains = new Set(this.wantBaseChains);
     return s;

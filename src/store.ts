@@ -230,7 +230,7 @@ export class RuleStore {
    * Another store over the same rules, for a copy of a snapshot: parsed
    * pools are shared (nothing changes them), what can change is copied.
    */
-  fork(): RuleStore {
+  copy(): RuleStore {
     const s = new RuleStore(this.family, this.table);
     s.#pools.push(...this.#pools.map((p) => ({ ...p, specs: [...p.specs] })));
     for (const z of this.#zeroed) s.#zeroed.add(z);
