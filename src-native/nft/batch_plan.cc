@@ -51,8 +51,7 @@ class Writer {
     for (uint64_t h : stays_) added += h == 0;
     echo_ = w_.echo && added <= 4096;
     out.echoed = echo_;
-    Chains();
-    if (!(incremental ? Additions() : AddAll())) return false;
+    if (!Chains() || !(incremental ? Additions() : AddAll())) return false;
     out.stays = stays_;
     return true;
   }
@@ -217,7 +216,7 @@ class Writer {
 
   // Chains the plan no longer has go (their rules went above); chains it
   // adds are made; base chains where iptables-nft would have them.
-  void Chains() {
+  bool Chains() {
     std::set<std::string> wanted;
     for (const PlanChain& c : plan_.chains) wanted.insert(ReadName(c.name));
     if (w_.now.entries) {
@@ -237,9 +236,12 @@ class Writer {
       uint32_t policy = c.policy == kVerdictDrop ? NF_DROP : NF_ACCEPT;
       bool counters = c.policyMode != kCountersKept || !exists;
       if (exists && !counters && old->second->policy == policy) continue;  // as it is
-      int hook, prio;
+      int hook = 0, prio = 0;
       std::string type;
-      NftBaseChainOf(w_.table, c.name, hook, prio, type);
+      if (!NftBaseChainOf(w_.table, c.name, hook, prio, type)) {
+        failure_.set("ERR_IPTC_ARGUMENT", "'" + c.name + "' is not a base chain of the " + w_.table + " table", EINVAL);
+        return false;
+      }
       Chain(NFT_MSG_NEWCHAIN, NLM_F_CREATE, c.name, [&](nftnl_chain* x) {
         if (!exists) {
           nftnl_chain_set_u32(x, NFTNL_CHAIN_HOOKNUM, static_cast<uint32_t>(hook));
@@ -254,6 +256,7 @@ class Writer {
         }
       });
     }
+    return true;
   }
 
   bool AddAll() {

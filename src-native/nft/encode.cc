@@ -286,46 +286,41 @@ bool Nonzero(const void* p, size_t n) {
 
 bool EncodeNftRule(const Family& fam, const NftRuleSpec& spec, nftnl_rule* r, std::string& error) {
   Encoder x(r);
+  // The header's fields, wherever the family keeps them (the inversion bits
+  // are the same for both).
+  static_assert(IP6T_INV_VIA_IN == IPT_INV_VIA_IN && IP6T_INV_VIA_OUT == IPT_INV_VIA_OUT &&
+                IP6T_INV_SRCIP == IPT_INV_SRCIP && IP6T_INV_DSTIP == IPT_INV_DSTIP);
+  const char *iniface, *outiface;
+  const uint8_t *src, *smsk, *dst, *dmsk;
+  uint32_t len, srcAt, dstAt;  // address length and offsets in the network header
   uint16_t proto;
   uint8_t inv;
+  bool frag = false;
   if (fam.nfproto == NFPROTO_IPV4) {
-    const auto* e = reinterpret_cast<const ipt_entry*>(spec.entry);
-    const ipt_ip& ip = e->ip;
-    inv = ip.invflags;
-    proto = ip.proto;
-    if (ip.iniface[0]) x.Interface(NFT_META_IIFNAME, ip.iniface, Op(inv, IPT_INV_VIA_IN));
-    if (ip.outiface[0]) x.Interface(NFT_META_OIFNAME, ip.outiface, Op(inv, IPT_INV_VIA_OUT));
-    if (proto) {
-      x.Meta(NFT_META_L4PROTO);
-      x.CmpOf<uint8_t>(Op(inv, XT_INV_PROTO), static_cast<uint8_t>(proto));
-    }
-    if (ip.src.s_addr || ip.smsk.s_addr || (inv & IPT_INV_SRCIP))
-      x.Address(12, reinterpret_cast<const uint8_t*>(&ip.src), reinterpret_cast<const uint8_t*>(&ip.smsk), 4,
-                Op(inv, IPT_INV_SRCIP));
-    if (ip.dst.s_addr || ip.dmsk.s_addr || (inv & IPT_INV_DSTIP))
-      x.Address(16, reinterpret_cast<const uint8_t*>(&ip.dst), reinterpret_cast<const uint8_t*>(&ip.dmsk), 4,
-                Op(inv, IPT_INV_DSTIP));
-    if (ip.flags & IPT_F_FRAG) {
-      // The 13 bits of the fragment offset: not zero, a fragment.
-      x.Payload(NFT_PAYLOAD_NETWORK_HEADER, 6, 2);
-      x.Bitwise("\x1f\xff", 2);
-      x.CmpOf<uint16_t>(inv & IPT_INV_FRAG ? NFT_CMP_EQ : NFT_CMP_NEQ, 0);
-    }
+    const ipt_ip& ip = reinterpret_cast<const ipt_entry*>(spec.entry)->ip;
+    iniface = ip.iniface, outiface = ip.outiface, proto = ip.proto, inv = ip.invflags, frag = ip.flags & IPT_F_FRAG;
+    src = reinterpret_cast<const uint8_t*>(&ip.src), smsk = reinterpret_cast<const uint8_t*>(&ip.smsk);
+    dst = reinterpret_cast<const uint8_t*>(&ip.dst), dmsk = reinterpret_cast<const uint8_t*>(&ip.dmsk);
+    len = 4, srcAt = 12, dstAt = 16;
   } else {
-    const auto* e = reinterpret_cast<const ip6t_entry*>(spec.entry);
-    const ip6t_ip6& ip = e->ipv6;
-    inv = ip.invflags;
-    proto = ip.proto;
-    if (ip.iniface[0]) x.Interface(NFT_META_IIFNAME, ip.iniface, Op(inv, IP6T_INV_VIA_IN));
-    if (ip.outiface[0]) x.Interface(NFT_META_OIFNAME, ip.outiface, Op(inv, IP6T_INV_VIA_OUT));
-    if (proto) {
-      x.Meta(NFT_META_L4PROTO);
-      x.CmpOf<uint8_t>(Op(inv, XT_INV_PROTO), static_cast<uint8_t>(proto));
-    }
-    if (Nonzero(&ip.src, 16) || Nonzero(&ip.smsk, 16) || (inv & IP6T_INV_SRCIP))
-      x.Address(8, ip.src.s6_addr, ip.smsk.s6_addr, 16, Op(inv, IP6T_INV_SRCIP));
-    if (Nonzero(&ip.dst, 16) || Nonzero(&ip.dmsk, 16) || (inv & IP6T_INV_DSTIP))
-      x.Address(24, ip.dst.s6_addr, ip.dmsk.s6_addr, 16, Op(inv, IP6T_INV_DSTIP));
+    const ip6t_ip6& ip = reinterpret_cast<const ip6t_entry*>(spec.entry)->ipv6;
+    iniface = ip.iniface, outiface = ip.outiface, proto = ip.proto, inv = ip.invflags;
+    src = ip.src.s6_addr, smsk = ip.smsk.s6_addr, dst = ip.dst.s6_addr, dmsk = ip.dmsk.s6_addr;
+    len = 16, srcAt = 8, dstAt = 24;
+  }
+  if (iniface[0]) x.Interface(NFT_META_IIFNAME, iniface, Op(inv, IPT_INV_VIA_IN));
+  if (outiface[0]) x.Interface(NFT_META_OIFNAME, outiface, Op(inv, IPT_INV_VIA_OUT));
+  if (proto) {
+    x.Meta(NFT_META_L4PROTO);
+    x.CmpOf<uint8_t>(Op(inv, XT_INV_PROTO), static_cast<uint8_t>(proto));
+  }
+  if (Nonzero(src, len) || Nonzero(smsk, len) || (inv & IPT_INV_SRCIP)) x.Address(srcAt, src, smsk, len, Op(inv, IPT_INV_SRCIP));
+  if (Nonzero(dst, len) || Nonzero(dmsk, len) || (inv & IPT_INV_DSTIP)) x.Address(dstAt, dst, dmsk, len, Op(inv, IPT_INV_DSTIP));
+  if (frag) {
+    // The 13 bits of the fragment offset: not zero, a fragment.
+    x.Payload(NFT_PAYLOAD_NETWORK_HEADER, 6, 2);
+    x.Bitwise("\x1f\xff", 2);
+    x.CmpOf<uint16_t>(inv & IPT_INV_FRAG ? NFT_CMP_EQ : NFT_CMP_NEQ, 0);
   }
   nftnl_rule_set_u32(r, NFTNL_RULE_COMPAT_PROTO, proto);
   nftnl_rule_set_u32(r, NFTNL_RULE_COMPAT_FLAGS, inv & XT_INV_PROTO ? NFT_RULE_COMPAT_F_INV : 0);
