@@ -16,6 +16,7 @@
         "src-native/xt/restore.cc",
         "src-native/xt/xtables.cc",
         "src-native/xt/xt_core.c",
+        "src-native/xt/xt_options.c",
         "src-native/xt/xt_parse.c",
         "src-native/xt/xt_print.c",
         "src-native/legacy/blob.cc",

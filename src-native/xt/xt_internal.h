@@ -32,6 +32,20 @@ extern char xtg_trap_msg[XTG_ERRLEN];
  * lookups, never exits (see xt_core.c). */
 struct xtables_target *xtg_find_target(const char *name);
 
+/* Warnings: stderr pointed at one process-wide stream while a rule is
+ * parsed; end gives back stderr and a malloc'ed copy of what was printed
+ * (or NULL). See xt_options.c. */
+void xtg_warnings_begin(void);
+char *xtg_warnings_end(void);
+
+/* getopt's merged option tables, kept per sequence of extensions merged in a
+ * rule: begin at a rule's start, merge each extension as libxtables would,
+ * reset at its end (back to the base options). See xt_options.c. */
+void xtg_options_begin(void);
+void xtg_merge_match_options(struct xtables_match *m);
+void xtg_merge_target_options(struct xtables_target *t);
+void xtg_options_reset(void);
+
 /* Points the `stdout` variable (not fd 1) at a memory stream, and back. */
 FILE *xtg_capture_begin(FILE **saved, char **buf, size_t *len);
 void xtg_capture_end(FILE *ms, FILE *saved);

@@ -42,141 +42,7 @@ static struct parse_state {
   unsigned char iniface_mask[IFNAMSIZ], outiface_mask[IFNAMSIZ];
   void *saddrs, *smasks, *daddrs, *dmasks;
   unsigned int ns, nd;
-  FILE *err_saved;
 } ps;
-
-/* What extensions print on stderr while parsing (warnings): one unbuffered
- * stream for the process whose writes land in `text`, emptied for each parse
- * (no flush, seek or rewind per rule). */
-static struct {
-  FILE *f;
-  char *text;
-  size_t len, cap;
-} warn;
-
-static ssize_t warn_write(void *cookie, const char *buf, size_t n) {
-  (void)cookie;
-  if (warn.len + n + 1 > warn.cap) {
-    size_t cap = warn.cap ? warn.cap : 256;
-    char *p;
-    while (warn.len + n + 1 > cap) cap *= 2;
-    if (!(p = realloc(warn.text, cap))) return -1;
-    warn.text = p;
-    warn.cap = cap;
-  }
-  memcpy(warn.text + warn.len, buf, n);
-  warn.len += n;
-  return (ssize_t)n;
-}
-
-static void warnings_begin(void) {
-  if (!warn.f) {
-    cookie_io_functions_t io = {.write = warn_write};
-    warn.f = fopencookie(NULL, "w", io);
-    if (!warn.f) return;
-    setvbuf(warn.f, NULL, _IONBF, 0);
-  }
-  warn.len = 0;
-  ps.err_saved = stderr;
-  stderr = warn.f;
-}
-
-/* Restores stderr; returns a malloc'ed copy of what was printed, or NULL. */
-static char *warnings_end(void) {
-  if (!warn.f || !ps.err_saved) return NULL;
-  stderr = ps.err_saved;
-  ps.err_saved = NULL;
-  return warn.len > 0 ? strndup(warn.text, warn.len) : NULL;
-}
-
-/* ---- merged option tables, remembered ------------------------------------
- * getopt needs one table of every option of the base and of each extension
- * loaded so far in the rule; libxtables builds a new one (and frees the old)
- * for each extension loaded. The table and the option offsets it assigns
- * depend only on the sequence of extensions merged since the rule began, so
- * each sequence is built once and kept: a tree whose nodes are "this
- * extension merged after that node". Past kMaxNodes sequences, the rest are
- * built per rule as libxtables builds them. */
-enum { kMaxNodes = 4096 };
-static struct opts_node {
-  const void *ext;          /* the extension merged (a match or a target) */
-  int parent;               /* -1: merged onto the base options */
-  struct option *opts;      /* the merged table (kept for the process) */
-  int sets_offset;          /* whether the merge assigned an option offset */
-  unsigned int ext_offset;  /* the offset it assigned to the extension */
-  unsigned int after;       /* xt_params->option_offset after the merge */
-} *opts_nodes;
-static int opts_count;
-/* In the current rule: the node of xt_params->opts, or -1 at the base, or
- * -2 when xt_params->opts is the rule's own (built uncached: freed at end). */
-static int opts_at;
-
-typedef struct option *(*merge_fn)(const void *ext, struct option *old, unsigned int *offset);
-
-static struct option *merge_match_fn(const void *ext, struct option *old, unsigned int *offset) {
-  const struct xtables_match *m = ext;
-  if (m->x6_options) return xtables_options_xfrm(xt_params->orig_opts, old, m->x6_options, offset);
-  return xtables_merge_options(xt_params->orig_opts, old, m->extra_opts, offset);
-}
-
-static struct option *merge_target_fn(const void *ext, struct option *old, unsigned int *offset) {
-  const struct xtables_target *t = ext;
-  if (t->x6_options) return xtables_options_xfrm(xt_params->orig_opts, old, t->x6_options, offset);
-  return xtables_merge_options(xt_params->orig_opts, old, t->extra_opts, offset);
-}
-
-/* Merges ext's options into xt_params->opts; *offset is the extension's
- * option_offset (left as it was when the merge assigns none, as libxtables
- * leaves it). */
-static void merge_options(const void *ext, merge_fn merge, unsigned int *offset) {
-  struct option *opts;
-  int i;
-  if (opts_at != -2) {
-    for (i = 0; i < opts_count; i++) {
-      struct opts_node *n = &opts_nodes[i];
-      if (n->parent != opts_at || n->ext != ext) continue;
-      xt_params->opts = n->opts;
-      if (n->sets_offset) *offset = n->ext_offset;
-      xt_params->option_offset = n->after;
-      opts_at = i;
-      return;
-    }
-    if (!opts_nodes) opts_nodes = calloc(kMaxNodes, sizeof(*opts_nodes));
-    if (opts_nodes && opts_count < kMaxNodes) {
-      struct option *old = xt_params->opts;
-      unsigned int before = xt_params->option_offset, assigned = *offset;
-      struct opts_node *n = &opts_nodes[opts_count];
-      xt_params->opts = xt_params->orig_opts; /* the merge frees this: the kept table must stay */
-      opts = merge(ext, old, &assigned);
-      if (!opts) xtables_error(OTHER_PROBLEM, "can't alloc memory!");
-      n->ext = ext;
-      n->parent = opts_at;
-      n->opts = opts;
-      n->sets_offset = xt_params->option_offset != before;
-      n->ext_offset = assigned;
-      n->after = xt_params->option_offset;
-      xt_params->opts = opts;
-      *offset = assigned;
-      opts_at = opts_count++;
-      return;
-    }
-  }
-  {
-    struct option *old = xt_params->opts;
-    if (opts_at != -2) xt_params->opts = xt_params->orig_opts; /* a kept table: not the merge's to free */
-    opts = merge(ext, old, offset);
-    if (!opts) xtables_error(OTHER_PROBLEM, "can't alloc memory!");
-    if (opts != old) opts_at = -2;
-    xt_params->opts = opts;
-  }
-}
-
-/* At the end of a rule: back to the base options. */
-static void options_reset(void) {
-  if (opts_at == -2) xtables_free_opts(1);
-  xt_params->opts = xt_params->orig_opts;
-  opts_at = -1;
-}
 
 static const char *opt_letter(unsigned int opt) {
   switch (opt) {
@@ -215,7 +81,7 @@ static void init_match(struct xtables_match *m) {
 }
 
 static void merge_match_options(struct xtables_match *m) {
-  if (m->x6_options || m->extra_opts) merge_options(m, merge_match_fn, &m->option_offset);
+  if (m->x6_options || m->extra_opts) xtg_merge_match_options(m);
 }
 
 static struct xtables_match *find_proto(enum xtables_tryload tryload,
@@ -274,7 +140,7 @@ static void command_jump(const char *name) {
     t->udata = xtables_calloc(1, t->udata_size);
   }
   if (t->init) t->init(t->t);
-  merge_options(t, merge_target_fn, &t->option_offset);
+  xtg_merge_target_options(t);
 }
 
 /* An option none of the base options claimed: a match's, the target's, or
@@ -326,10 +192,10 @@ static void parse_state_free(void) {
     if (ps.target == ps.target->next) free(ps.target);
     ps.target = NULL;
   }
-  options_reset();
+  xtg_options_reset();
   free(ps.saddrs); free(ps.smasks); free(ps.daddrs); free(ps.dmasks);
   ps.saddrs = ps.smasks = ps.daddrs = ps.dmasks = NULL;
-  free(warnings_end());
+  free(xtg_warnings_end());
 }
 
 static void use_standard_target(int is_chain) {
@@ -497,13 +363,13 @@ int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
   xtables_set_nfproto(nfproto);
   xt_params->option_offset = 0;
   xt_params->opts = xt_params->orig_opts;
-  opts_at = -1;
+  xtg_options_begin();
   for (m = xtables_matches; m; m = m->next) m->mflags = 0;
   for (t = xtables_targets; t; t = t->next) {
     t->tflags = 0;
     t->used = 0;
   }
-  warnings_begin();
+  xtg_warnings_begin();
 
   xtg_trap_armed = 1;
   if (setjmp(xtg_trap)) {
@@ -595,7 +461,7 @@ int xtg_parse_rule(int nfproto, const char *table, int argc, char **argv,
     for (di = 0; di < ps.nd; di++, k++)
       out->entries[k] = build_entry(si, di, &out->sizes[k]);
   xtg_trap_armed = 0;
-  out->warnings = warnings_end();
+  out->warnings = xtg_warnings_end();
   parse_state_free();
   return 0;
 }
