@@ -31,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("parseRules", Napi::Function::New(env, iptc::ParseRules));
   exports.Set("targetExists", Napi::Function::New(env, iptc::TargetExists));
   exports.Set("describeRules", Napi::Function::New(env, iptc::DescribeRulesJs));
+  exports.Set("listRules", Napi::Function::New(env, iptc::ListRulesJs));
   exports.Set("saveRules", Napi::Function::New(env, iptc::SaveRulesJs));
   exports.Set("compileRestore", Napi::Function::New(env, iptc::CompileRestore));
   exports.Set("nftTables", Napi::Function::New(env, iptc::NftTables));

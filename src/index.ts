@@ -17,3 +17,4 @@ export type { BackendName, SkippedRule } from './backend.js';
 export { nftTables, nftTablesSync, nftWarning, iptablesNftTables, type NftTable } from './nft.js';
 export { diff, diffSync, formatDiff, tableFromText, tableFromTextSync, type TableDiff, type ChainChanges, type RuleAt, type RuleMove, type Policy, type TextOptions } from './diff.js';
 export { plan, planSync, apply, applySync, formatPlan, type Plan, type ApplyOptions } from './plan.js';
+export { listTable, listSpecs, type ListOptions } from './listing.js';

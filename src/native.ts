@@ -190,6 +190,8 @@ export interface Native {
   /** Whether an extension target of that name is installed (LOG, MARK, ...). */
   targetExists(family: FamilyName, name: string): boolean;
   describeRules(family: FamilyName, plan: NativePlan): NativeRules;
+  /** What `iptables -L -n` prints after each rule's addresses, the kernel's name of its extension target or '' (NUL after each), and its protocol number. */
+  listRules(family: FamilyName, plan: NativePlan): { text: string; targets: string; protos: Uint16Array };
   compileRestore(family: FamilyName, text: string, options: { counters: boolean; noflush: boolean; table?: string }, async: false): NativeCompiled;
   /** `text` a string, or UTF-8 pieces (then nothing is converted on this thread). */
   compileRestore(family: FamilyName, text: string | Buffer[], options: { counters: boolean; noflush: boolean; table?: string }, async: true): Promise<NativeCompiled>;

@@ -20,13 +20,33 @@ export function specsOf(s: Snapshot, refs: readonly number[]): string[] {
   return out as string[];
 }
 
+/** The rules of a chain, printed: specs, counters, fields. */
+export function sourceOf(s: Snapshot, c: ChainState): RuleSource {
+  s.store.parsePending();
+  return new RuleSource(s.store.family, native.describeRules(s.store.family, s.plan([c])));
+}
+
 /** The rules of a chain, as rule objects. */
 export function rulesOf(s: Snapshot, c: ChainState): DecodedRule[] {
   if (c.length === 0) return [];
-  s.store.parsePending();
-  const cols = native.describeRules(s.store.family, s.plan([c]));
-  const src = new RuleSource(s.store.family, cols);
+  const src = sourceOf(s, c);
   return Array.from({ length: src.count }, (_, i) => src.decode(i));
+}
+
+/**
+ * Per rule of a chain: what `iptables -L -n` prints after its addresses,
+ * the kernel's name of its extension target ('' for a verdict or jump), and
+ * its protocol number.
+ */
+export function listingOf(s: Snapshot, c: ChainState): { extras: string[]; targets: string[]; protos: Uint16Array } {
+  if (c.length === 0) return { extras: [], targets: [], protos: new Uint16Array(0) };
+  s.store.parsePending();
+  const out = native.listRules(s.store.family, s.plan([c]));
+  const n = out.protos.length;
+  const extras = out.text.split('\0');
+  const targets = out.targets.split('\0');
+  extras.length = targets.length = n;
+  return { extras, targets, protos: out.protos };
 }
 
 /** The `-A` lines of the whole table, as iptables-save prints them (`[p:b] ` first with counters). */

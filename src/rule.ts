@@ -240,6 +240,15 @@ export class RuleSource {
     return name === '' ? undefined : name;
   }
 
+  /** The end of rule i's spec that names its target: ` -j NAME options`, ` -g CHAIN`, or '' without one. */
+  targetText(i: number): string {
+    const at = this.#fieldAt[i]! + 2 * this.#cols.matchCounts[i]!;
+    const name = this.#fields[at]!;
+    if (this.#cols.targetKinds[i] === 1) return ` -j ${name}${this.#fields[at + 1]}`;
+    if (name === '') return '';
+    return `${this.#cols.headFlags[i]! & GOTO ? ' -g' : ' -j'} ${name}`;
+  }
+
   decode(i: number): DecodedRule {
     const cols = this.#cols;
     const f = this.#fields;

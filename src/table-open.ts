@@ -35,6 +35,11 @@ export function lendMaker(m: TableMaker): void {
   maker = m;
 }
 
+/** @internal A table's snapshot, for the modules that print it (listing.ts). */
+export function snapshotOf(t: Table): Snapshot {
+  return maker.snapshotOf(t);
+}
+
 export async function openTable(name: string, options: TableOptions, forChange: boolean): Promise<Table> {
   const { family, netns, ifMissing, backend } = checkOptions(name, options);
   const [b, r] = await withNetnsFd(netns, (fd) =>

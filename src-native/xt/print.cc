@@ -328,3 +328,63 @@ Napi::Value SaveRulesJs(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace iptc
+
+namespace iptc {
+
+bool ListRules(const Family& fam, const Plan& plan, std::string& text, std::string& targets, std::vector<uint16_t>& protos,
+               Failure& failure) {
+  XtGuard guard(failure);
+  if (!guard.ok()) return false;
+  char err[XTG_ERRLEN];
+  if (xtg_describe_begin(err, sizeof(err)) != 0) {
+    failure.set("ERR_IPTC_DECODE", err);
+    return false;
+  }
+  bool ok = true;
+  protos.reserve(plan.rules.size());
+  for (size_t i = 0; i < plan.rules.size() && ok; i++) {
+    const char* e = plan.Entry(fam, plan.rules[i]);
+    if (!e) {
+      failure.set("ERR_IPTC_DECODE", "a rule's entry is not where the plan says");
+      ok = false;
+    } else if (const char* standard = StandardName(fam, plan, plan.rules[i], e);
+               xtg_list_entry(fam.nfproto, e, standard != nullptr, err, sizeof(err)) < 0) {
+      failure.set("ERR_IPTC_DECODE", err);
+      failure.index = static_cast<int>(i);
+      ok = false;
+    } else {
+      uint16_t proto;
+      memcpy(&proto, e + fam.protoAt, sizeof(proto));
+      protos.push_back(proto);
+      // -L names an extension target by the kernel's name (CT, not its alias NOTRACK).
+      if (!standard) targets += fam.target(e)->u.user.name;
+      targets += '\0';
+    }
+  }
+  xtg_buf out{};
+  xtg_describe_end(&out);
+  if (ok && out.data) text.assign(out.data, out.len);
+  xtg_buf_free(&out);
+  return ok;
+}
+
+Napi::Value ListRulesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Family& fam = FamilyFor(info[0].As<Napi::String>());
+  Plan plan;
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
+  std::string text, targets;
+  std::vector<uint16_t> protos;
+  Failure failure;
+  if (!plan.Expand(failure) || !ListRules(fam, plan, text, targets, protos, failure)) Throw(env, failure);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("text", Napi::String::New(env, text));
+  o.Set("targets", Napi::String::New(env, targets));
+  auto p = Napi::Uint16Array::New(env, protos.size());
+  if (!protos.empty()) memcpy(p.Data(), protos.data(), protos.size() * sizeof(uint16_t));
+  o.Set("protos", p);
+  return o;
+}
+
+}  // namespace iptc

@@ -41,9 +41,15 @@ bool DescribeRules(const Family& fam, const Plan& plan, Described& out, Failure&
 // with `[packets:bytes] ` first when `counters`.
 bool SaveRules(const Family& fam, const Plan& plan, bool counters, std::string& out, Failure& failure);
 
+// What `iptables -L -n` prints after a rule's addresses (its matches' and
+// extension target's print()), NUL after each rule, and each rule's protocol number.
+bool ListRules(const Family& fam, const Plan& plan, std::string& text, std::vector<uint16_t>& protos, Failure& failure);
+
 // describeRules(family, plan) -> { specs, ip, counters, matchCounts, targetKinds, text }
 Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info);
 // saveRules(family, plan, counters) -> string
 Napi::Value SaveRulesJs(const Napi::CallbackInfo& info);
+// listRules(family, plan) -> { text, targets, protos }
+Napi::Value ListRulesJs(const Napi::CallbackInfo& info);
 
 }  // namespace iptc

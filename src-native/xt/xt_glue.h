@@ -73,6 +73,10 @@ struct xtg_buf {
 int xtg_describe_begin(char *err, size_t errlen);
 int xtg_describe_entry(int nfproto, const void *entry, const char *standard_name, char *err, size_t errlen);
 void xtg_describe_end(struct xtg_buf *out);
+/* Between the same begin and end: what `iptables -L -n` prints for an
+ * entry's matches and (an extension's, unless `standard`) target, each by
+ * its print(), then a NUL. Returns the number of matches, or -1. */
+int xtg_list_entry(int nfproto, const void *entry, int standard, char *err, size_t errlen);
 void xtg_buf_free(struct xtg_buf *b);
 
 /* The name iptables-save gives a protocol number (its own list first, then

@@ -287,6 +287,43 @@ static void print_target(const void *part, const void *ip, const char *unused) {
   fputc('\0', stdout);
 }
 
+/* ---- what iptables -L -n prints after the addresses ----------------------- */
+
+static const char unsupported_rev[] = " [unsupported revision]";
+
+/* One match by its print(); mirrors iptables' print_match (numeric). */
+static void list_match(const void *part, const void *ip, const char *unused) {
+  const struct xt_entry_match *m = part;
+  struct ext_cache *c = cached(0, m->u.user.name, m->u.user.revision);
+  struct xtables_match *match = c->found, *mt = c->exact;
+  (void)unused;
+  if (!match) {
+    if (m->u.user.name[0]) printf("UNKNOWN match `%s' ", m->u.user.name);
+  } else if (mt && mt->print) {
+    mt->print(ip, m, 1);
+  } else if (match->print) {
+    printf("%s%s ", match->name, unsupported_rev);
+  } else {
+    printf("%s ", match->name);
+  }
+}
+
+/* An extension target by its print(); mirrors iptables' print_firewall. */
+static void list_target(const void *part, const void *ip, const char *unused) {
+  const struct xt_entry_target *t = part;
+  struct ext_cache *c = cached(1, t->u.user.name, t->u.user.revision);
+  struct xtables_target *target = c->found, *tg = c->exact;
+  (void)unused;
+  if (!target) {
+    if (t->u.target_size != sizeof(*t))
+      printf("[%u bytes of unknown target data] ", (unsigned int)(t->u.target_size - sizeof(*t)));
+  } else if (tg && tg->print) {
+    tg->print(ip, t, 1);
+  } else if (target->print) {
+    printf(" %s%s", target->name, unsupported_rev);
+  }
+}
+
 int xtg_describe_begin(char *err, size_t errlen) {
   cap.text = NULL;
   cap.len = 0;
@@ -308,7 +345,8 @@ void xtg_describe_end(struct xtg_buf *out) {
   out->cap = cap.len;
 }
 
-int xtg_describe_entry(int nfproto, const void *entry, const char *standard_name, char *err, size_t errlen) {
+/* One entry, as save fields (list = 0) or as iptables -L prints it, then a NUL (list = 1). */
+static int describe(int nfproto, const void *entry, const char *standard_name, int list, char *err, size_t errlen) {
   const unsigned char *e = entry;
   unsigned int target_offset, off, hdr;
   volatile int count = 0;
@@ -331,12 +369,16 @@ int xtg_describe_entry(int nfproto, const void *entry, const char *standard_name
   for (off = hdr; off < target_offset;) {
     const struct xt_entry_match *m = (const void *)(e + off);
     if (m->u.match_size < sizeof(*m)) break;
-    memoised(0, entry, nfproto, m, m->u.match_size, print_match, NULL);
+    memoised(list ? 2 : 0, entry, nfproto, m, m->u.match_size, list ? list_match : print_match, NULL);
     off += m->u.match_size;
     count++;
   }
   t = (const void *)(e + target_offset);
-  if (standard_name) {
+  if (list) {
+    /* The standard target (a verdict or a jump) has no print(). */
+    if (!standard_name) memoised(3, entry, nfproto, t, t->u.target_size, list_target, NULL);
+    fputc('\0', stdout);
+  } else if (standard_name) {
     /* A verdict or a jump (or nothing): the caller names it. */
     fputs(standard_name, stdout);
     fputc('\0', stdout);
@@ -346,4 +388,12 @@ int xtg_describe_entry(int nfproto, const void *entry, const char *standard_name
   }
   xtg_trap_armed = 0;
   return count;
+}
+
+int xtg_describe_entry(int nfproto, const void *entry, const char *standard_name, char *err, size_t errlen) {
+  return describe(nfproto, entry, standard_name, 0, err, errlen);
+}
+
+int xtg_list_entry(int nfproto, const void *entry, int standard, char *err, size_t errlen) {
+  return describe(nfproto, entry, standard ? "" : NULL, 1, err, errlen);
 }
