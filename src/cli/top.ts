@@ -9,7 +9,6 @@ import type { FamilyName } from '../native.js';
 import type { NetnsOption } from '../netns.js';
 import { Table } from '../table.js';
 import { formatRule } from '../parse.js';
-import { humanRate } from './format.js';
 
 export interface TopOptions {
   table: string;
@@ -106,4 +105,16 @@ export async function top(o: TopOptions): Promise<void> {
     }
     reader.close();
   }
+}
+
+/** A rate per second: "12.3K/s". */
+function humanRate(x: number): string {
+  if (x < 1000) return `${x < 10 ? x.toFixed(1) : Math.round(x)}/s`;
+  const units = ['K', 'M', 'G', 'T'];
+  let u = -1;
+  while (x >= 1000 && u < units.length - 1) {
+    x /= 1000;
+    u++;
+  }
+  return `${x < 10 ? x.toFixed(1) : Math.round(x)}${units[u]}/s`;
 }
