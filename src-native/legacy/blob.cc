@@ -7,7 +7,9 @@
 namespace iptc {
 
 bool IsStandardTarget(const xt_entry_target* t) { return t->u.user.name[0] == '\0'; }
-bool IsErrorTarget(const xt_entry_target* t) { return strcmp(t->u.user.name, XT_ERROR_TARGET) == 0; }
+bool IsErrorTarget(const xt_entry_target* t) {
+  return t->u.user.name[0] == 'E' && strcmp(t->u.user.name, XT_ERROR_TARGET) == 0;
+}
 
 namespace {
 

@@ -9,6 +9,7 @@ namespace iptc {
 namespace {
 
 void WriteHeader(const Family& fam, char* e, unsigned size) {
+  memset(e, 0, size);
   uint16_t t = static_cast<uint16_t>(fam.headerSize), n = static_cast<uint16_t>(size);
   memcpy(e + fam.targetOffsetAt, &t, sizeof(t));
   memcpy(e + fam.nextOffsetAt, &n, sizeof(n));
@@ -33,7 +34,7 @@ void WriteVerdict(const Family& fam, char* e, int32_t verdict, const xt_counters
 }  // namespace
 
 bool BuildTable(const Family& fam, const Plan& plan, NewTable& out, std::vector<CounterSource>& counterMap,
-                Failure& failure) {
+                Failure& failure, TableIndex* where) {
   const std::vector<PlanChain>& chains = plan.chains;
   const std::vector<PlanRule>& rules = plan.rules;
   std::vector<const char*> entry(rules.size());
@@ -74,19 +75,39 @@ bool BuildTable(const Family& fam, const Plan& plan, NewTable& out, std::vector<
     failure.set("ERR_IPTC_ARGUMENT", "the plan's rule counts do not add up");
     return false;
   }
-  // Zeroed (padding is zero everywhere, as libiptc leaves it).
-  out.buf.assign(NewTable::kHead + off, 0);
+  // Every byte is written below: rules copied whole, and the chain heads
+  // and feet zeroed first (padding is zero everywhere, as libiptc leaves it).
+  out.buf.resize(NewTable::kHead + off);
+  memset(out.buf.data(), 0, NewTable::kHead);
   out.numEntries = n;
   counterMap.assign(n, CounterSource());
   memset(out.hookEntry, 0, sizeof(out.hookEntry));
   memset(out.underflow, 0, sizeof(out.underflow));
 
+  if (where) {
+    *where = TableIndex();
+    where->numEntries = n;
+    where->chains.resize(chains.size());
+    where->offsets.assign(ruleAt.begin(), ruleAt.end());
+    where->entryIndex.resize(rules.size());
+    where->jumps.resize(rules.size());
+  }
   // Second pass: copy and resolve.
   char* base = out.entries();
   unsigned index = 0;
   r = 0;
   for (size_t c = 0; c < chains.size(); c++) {
     const PlanChain& ch = chains[c];
+    if (where) {
+      ChainIndex& ci = where->chains[c];
+      ci.name = ch.hook < 0 ? ch.name.substr(0, XT_FUNCTION_MAXNAMELEN - 1) : kHookNames[ch.hook];
+      ci.hook = ch.hook;
+      ci.policy = ch.hook < 0 ? kVerdictReturn : ch.policy;
+      if (ch.hook >= 0) ci.policyCounters = ch.policyCounters;
+      ci.first = static_cast<uint32_t>(r);
+      ci.count = ch.count;
+      ci.footIndex = index + (ch.hook < 0 ? 1 : 0) + ch.count;
+    }
     if (ch.hook < 0) {
       WriteError(fam, base + head[c], ch.name);
       index++;
@@ -131,6 +152,10 @@ bool BuildTable(const Family& fam, const Plan& plan, NewTable& out, std::vector<
       s.mode = rule.mode;
       s.oldIndex = rule.oldIndex;
       s.counters = fam.counters(e);
+      if (where) {
+        where->entryIndex[r] = index;
+        where->jumps[r] = rule.jump;
+      }
     }
     // User chains end with RETURN; their counters are not carried over (as libiptc).
     WriteVerdict(fam, base + foot[c], ch.hook < 0 ? kVerdictReturn : ch.policy, ch.hook < 0 ? xt_counters{} : ch.policyCounters);
@@ -170,7 +195,7 @@ std::vector<xt_counters> MapCounters(const std::vector<CounterSource>& map, cons
 
 bool LayOut(const Family& fam, const Plan& plan, NewTable& out, TableInfo& info, TableIndex& index, Failure& failure) {
   std::vector<CounterSource> counterMap;
-  if (!BuildTable(fam, plan, out, counterMap, failure)) return false;
+  if (!BuildTable(fam, plan, out, counterMap, failure, &index)) return false;
   info = TableInfo();
   for (const PlanChain& c : plan.chains)
     if (c.hook >= 0) info.validHooks |= 1u << c.hook;
@@ -178,7 +203,7 @@ bool LayOut(const Family& fam, const Plan& plan, NewTable& out, TableInfo& info,
   memcpy(info.underflow, out.underflow, sizeof(info.underflow));
   info.numEntries = out.numEntries;
   info.size = static_cast<unsigned>(out.size());
-  return IndexTable(fam, info, out.entries(), out.size(), index, failure);
+  return true;
 }
 
 }  // namespace iptc

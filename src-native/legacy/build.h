@@ -32,8 +32,10 @@ struct CounterSource {
 
 // On a plan libiptc would refuse fails with ERR_IPTC_ARGUMENT; `failure.index`
 // then names the rule (its position in plan.rules) where one is to blame.
+// With `index`, also says where each chain and rule went (what IndexTable
+// would find in the result, without reading it back).
 bool BuildTable(const Family& fam, const Plan& plan, NewTable& out, std::vector<CounterSource>& counterMap,
-                Failure& failure);
+                Failure& failure, TableIndex* index = nullptr);
 
 // A plan laid out as the kernel would hand the table over: BuildTable, then
 // the table's description (what GET_INFO says) and its index. (The nf_tables

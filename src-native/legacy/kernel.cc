@@ -74,9 +74,11 @@ bool KernelTable::Info(TableInfo& info, Failure& failure) {
   return true;
 }
 
-bool KernelTable::Read(TableInfo& info, std::vector<char>& buf, Failure& failure) {
+bool KernelTable::Read(TableInfo& info, Bytes& buf, Failure& failure) {
   for (int attempt = 0; attempt < 16; attempt++) {
     if (!Info(info, failure)) return false;
+    // Zeroed: the kernel leaves some bytes of the entries as they are (an
+    // interface name's tail), and two reads of one table must compare equal.
     buf.assign(kEntriesAt + info.size, 0);
     auto* head = reinterpret_cast<ipt_get_entries*>(buf.data());
     strncpy(head->name, table_.c_str(), sizeof(head->name) - 1);
@@ -98,7 +100,7 @@ bool KernelTable::Read(TableInfo& info, std::vector<char>& buf, Failure& failure
 bool KernelTable::Replace(const TableInfo& current, const NewTable& next, std::vector<xt_counters>& oldCounters,
                           Failure& failure) {
   if (!Open(failure)) return false;
-  std::vector<char>& buf = const_cast<NewTable&>(next).buf;
+  Bytes& buf = const_cast<NewTable&>(next).buf;
   auto* r = reinterpret_cast<ipt_replace*>(buf.data());
   memset(r, 0, kReplaceHead);
   strncpy(r->name, table_.c_str(), sizeof(r->name) - 1);

@@ -7,6 +7,8 @@
 // A raw socket belongs to the network namespace of the thread that made it:
 // make a KernelTable inside the namespace (see common/netns.h).
 #pragma once
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,28 @@
 #include "xt/family.h"
 
 namespace iptc {
+
+// Bytes that resize() leaves as they are instead of zeroing: a table is
+// megabytes, and whoever fills one (the kernel, BuildTable) writes every byte.
+template <typename T>
+struct LeftAsIs : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = LeftAsIs<U>;
+  };
+  LeftAsIs() = default;
+  template <typename U>
+  LeftAsIs(const LeftAsIs<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Bytes = std::vector<char, LeftAsIs<char>>;
 
 struct TableInfo {
   unsigned validHooks = 0;
@@ -28,7 +52,7 @@ struct TableInfo {
 // built-in chain starts and ends.
 struct NewTable {
   static const size_t kHead;  // where the entries start in buf
-  std::vector<char> buf;
+  Bytes buf;
   char* entries() { return buf.data() + kHead; }
   size_t size() const { return buf.size() - kHead; }
   unsigned numEntries = 0;
@@ -51,7 +75,7 @@ class KernelTable {
   // zero for two reads of one table to compare equal. The entries start at
   // kEntriesAt in `buf`.
   static const size_t kEntriesAt;
-  bool Read(TableInfo& info, std::vector<char>& buf, Failure& failure);
+  bool Read(TableInfo& info, Bytes& buf, Failure& failure);
   // Swaps in `next`; `old` is the entry count the swap expects to replace (the
   // kernel refuses with EAGAIN when it differs). Fills `oldCounters` with the
   // replaced table's counters as of the swap.

@@ -55,7 +55,7 @@ class CommitJob : public Job, public CommitArgs {
     for (const PlanChain& c : plan.chains) fromKernel = fromKernel || c.oldFoot == -2;
     KernelTable k(*fam, table);
     TableInfo info;
-    std::vector<char> current;
+    Bytes current;
     if (base && locked && !expectAbsent && !fromKernel) {
       if (!k.Info(info, failure)) return;
       if (info.size != baseSize || info.numEntries != baseEntries) {

@@ -26,19 +26,21 @@ Napi::TypedArrayOf<T> TypedArrayFrom(Napi::Env env, const std::vector<T>& v) {
 
 }  // namespace
 
-Napi::Object TableToJs(Napi::Env env, std::unique_ptr<std::vector<char>> buf, size_t at, const TableIndex& index) {
+Napi::Object TableToJs(Napi::Env env, std::shared_ptr<const Bytes> buf, size_t at, const TableIndex& index) {
   Napi::Object o = Napi::Object::New(env);
-  // The bytes cross without a copy: the Buffer owns the vector (and V8 is
-  // told of the memory, so that it counts it, and collects accordingly).
-  auto* bytes = buf.release();
-  int64_t size = static_cast<int64_t>(bytes->capacity());
+  // The bytes cross without a copy: the Buffer holds a reference to the
+  // vector, which others (a known nf_tables table) may share; nothing writes
+  // to a table as read. V8 is told of the memory, so that it counts it.
+  auto* hold = new std::shared_ptr<const Bytes>(std::move(buf));
+  const Bytes& bytes = **hold;
+  int64_t size = static_cast<int64_t>(bytes.capacity());
   Napi::MemoryManagement::AdjustExternalMemory(env, size);
-  o.Set("blob", Napi::Buffer<char>::New(env, bytes->data() + at, bytes->size() - at,
-                                        [size](Napi::Env e, char*, std::vector<char>* v) {
+  o.Set("blob", Napi::Buffer<char>::New(env, const_cast<char*>(bytes.data()) + at, bytes.size() - at,
+                                        [size](Napi::Env e, char*, std::shared_ptr<const Bytes>* h) {
                                           Napi::MemoryManagement::AdjustExternalMemory(e, -size);
-                                          delete v;
+                                          delete h;
                                         },
-                                        bytes));
+                                        hold));
   o.Set("numEntries", index.numEntries);
   Napi::Array chains = Napi::Array::New(env, index.chains.size());
   for (size_t i = 0; i < index.chains.size(); i++) {
@@ -95,7 +97,7 @@ class ReadJob : public Job {
       o.Set("absent", true);
       return o;
     }
-    return TableToJs(env, std::move(entries_), KernelTable::kEntriesAt, index_);
+    return TableToJs(env, std::shared_ptr<const Bytes>(std::move(entries_)), KernelTable::kEntriesAt, index_);
   }
 
  private:
@@ -104,7 +106,7 @@ class ReadJob : public Job {
   NetnsHold netns_;
   bool create_;
   bool absent_ = false;
-  std::unique_ptr<std::vector<char>> entries_ = std::make_unique<std::vector<char>>();
+  std::unique_ptr<Bytes> entries_ = std::make_unique<Bytes>();
   TableIndex index_;
 };
 

@@ -18,7 +18,7 @@ Napi::Value ReadTable(const Napi::CallbackInfo& info);
 // The table as JavaScript gets it (the shape above): `buf` holds the entries
 // from `at` on, and goes to the Buffer without a copy. (The nf_tables backend
 // hands its tables over in the same form.)
-Napi::Object TableToJs(Napi::Env env, std::unique_ptr<std::vector<char>> buf, size_t at, const TableIndex& index);
+Napi::Object TableToJs(Napi::Env env, std::shared_ptr<const Bytes> buf, size_t at, const TableIndex& index);
 
 // listTables(family, netnsFd, async) -> the names of the family's tables there
 Napi::Value ListTables(const Napi::CallbackInfo& info);

@@ -19,7 +19,7 @@ namespace iptc {
 
 struct NftKnownTable {
   uint32_t genid = 0;
-  std::vector<char> blob;  // the legacy layout; entries from NewTable::kHead
+  std::shared_ptr<const Bytes> blob;  // the legacy layout; entries from NewTable::kHead (never written: shared with reads)
   TableIndex index;
   std::vector<uint64_t> handles;     // per rule of index
   std::vector<NftChainInfo> chains;  // as nf_tables has them

@@ -126,7 +126,7 @@ class NftCommitJob : public Job, public CommitArgs {
     TableInfo info;
     if (!LayOut(*fam, plan, t, info, known->index, quiet)) return;
     known->genid = chains.genid;
-    known->blob = std::move(t.buf);
+    known->blob = std::make_shared<const Bytes>(std::move(t.buf));
     known->chains = std::move(chains.chains);
     KnowNftTable(*fam, table, std::move(known));
   }

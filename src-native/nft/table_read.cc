@@ -172,11 +172,12 @@ void Layout(const Family& fam, const BuiltinTable& builtin, NftTableDump& dump, 
   // The legacy form of the table, and its index.
   NewTable t;
   if (!LayOut(fam, plan, t, out.info, out.index, failure)) return;
-  out.blob = std::make_unique<std::vector<char>>(std::move(t.buf));
+  out.blob = std::make_shared<const Bytes>(std::move(t.buf));
 }
 
 // The last reads handed over, newest first. A blob's address is reused only
-// once it is freed, and then by a newer read, which comes first here.
+// once it is freed, and then by a newer read, which comes first here. (Reads
+// of one known table share its blob, and with it the same facts.)
 std::mutex rememberedLock;
 std::deque<std::pair<const char*, std::shared_ptr<const NftReadFacts>>> remembered;
 
@@ -208,7 +209,7 @@ class NftReadJob : public Job {
     facts->handles = read_.handles;
     facts->chains = read_.chains;
     Remember(read_.blob->data() + NewTable::kHead, std::move(facts));
-    Napi::Object o = TableToJs(env, std::move(read_.blob), NewTable::kHead, read_.index);
+    Napi::Object o = TableToJs(env, read_.blob, NewTable::kHead, read_.index);
     const std::vector<uint64_t>& h = read_.handles;
     auto handles = Napi::BigUint64Array::New(env, h.size());
     if (!h.empty()) memcpy(handles.Data(), h.data(), h.size() * sizeof(uint64_t));
@@ -278,7 +279,7 @@ bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out
     if (!NftGenId(genid, failure)) return false;
     if (std::shared_ptr<const NftKnownTable> k = KnownNftTable(fam, table, genid)) {
       out.genid = genid;
-      out.blob = std::make_unique<std::vector<char>>(k->blob);
+      out.blob = k->blob;  // shared, not copied
       out.index = k->index;
       out.handles = k->handles;
       out.chains = k->chains;
@@ -298,7 +299,7 @@ bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out
   if (reuse && out.skipped.empty() && out.dropped.empty()) {
     auto k = std::make_shared<NftKnownTable>();
     k->genid = out.genid;
-    k->blob = *out.blob;
+    k->blob = out.blob;
     k->index = out.index;
     k->handles = out.handles;
     k->chains = out.chains;

@@ -27,7 +27,7 @@ struct NftSkipped {
 struct NftTableRead {
   bool absent = false;
   uint32_t genid = 0;
-  std::unique_ptr<std::vector<char>> blob;  // the legacy layout; entries from NewTable::kHead
+  std::shared_ptr<const Bytes> blob;  // the legacy layout; entries from NewTable::kHead (shared with a known table)
   TableInfo info;
   TableIndex index;
   std::vector<uint64_t> handles;  // per rule shown, in index order
