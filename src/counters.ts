@@ -7,9 +7,11 @@
  * reorders (legacy: a digest of the rule; nf_tables: the rule's handle).
  * rates() turns two reads into per-second rates.
  */
+import { checkOptionsObject } from './words.js';
+import { withToJSON } from './json.js';
 import { argumentError, show } from './errors.js';
 import type { BackendName } from './backend.js';
-import { native, type FamilyName, type NativeAbsent, type NativeCounterLayout, type NativeCounterRead, type NativeCounterReader, type NativeNftCounters, type NativeNftTable } from './native.js';
+import { native, withCallerStack, type FamilyName, type NativeAbsent, type NativeCounterLayout, type NativeCounterRead, type NativeCounterReader, type NativeNftCounters, type NativeNftTable } from './native.js';
 import { checkTableName } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { checkBackend, resolveBackendSync, type BackendChoice } from './which.js';
@@ -52,6 +54,7 @@ export class CounterReader {
   /** Opens a raw socket (legacy) or holds the namespace (nf_tables) once; every read reuses it. */
   constructor(table: string, options: { family?: FamilyName; netns?: NetnsOption; backend?: BackendChoice } = {}) {
     checkTableName(table);
+    checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
     const family = options.family ?? 'ipv4';
     if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
     const choice = checkBackend(options.backend);
@@ -76,7 +79,7 @@ export class CounterReader {
       () => r.read(true),
     );
     this.#pending = run;
-    return run.then((x) => this.#snapshot(x));
+    return withCallerStack(run.then((x) => this.#snapshot(x)));
   }
 
   readSync(): CounterSnapshot {
@@ -95,7 +98,7 @@ export class CounterReader {
 
   #snapshot(x: NativeCounterRead): CounterSnapshot {
     if (x.layout) this.#layout = Object.freeze(x.layout);
-    return { layout: this.#layout!, counters: x.counters, time: process.hrtime.bigint() };
+    return withToJSON({ layout: this.#layout!, counters: x.counters, time: process.hrtime.bigint() });
   }
 }
 

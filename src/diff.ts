@@ -130,7 +130,7 @@ export function tableFromTextSync(text: string, options: TextOptions = {}): Tabl
 }
 
 function textOptions(text: string, options: TextOptions): { table: string; family: FamilyName } {
-  checkOptionsObject(options, 'options');
+  checkOptionsObject(options, 'options', ['table', 'family', 'base', 'noflush']);
   const table = options.table ?? 'filter';
   if (typeof text !== 'string') throw new IptcError(`restore text must be a string, got ${typeof text}`, { code: 'ERR_IPTC_ARGUMENT' });
   checkFamily(options.family);
@@ -168,7 +168,7 @@ export function diffSync(a: Table, b: Table | string, options: CompareOptions = 
 
 /** @internal The other side of a diff or plan: a snapshot, or text restored onto `a` in memory. */
 export function desiredTable(a: Table, b: Table | string, options: CompareOptions): Table {
-  checkOptionsObject(options, 'options');
+  checkOptionsObject(options, 'options', ['noflush']);
   if (typeof b !== 'string') return b;
   if (!(a instanceof Table)) throw new IptcError('diff and plan take Table snapshots', { code: 'ERR_IPTC_ARGUMENT' });
   return tableFromTextSync(b, { table: a.name, family: a.family, base: a, noflush: options.noflush });

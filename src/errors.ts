@@ -4,19 +4,44 @@
  * `errno` where the kernel gave one, `syscall` (or the library call), and
  * where it applies the chain, rule position and restore line.
  */
-export type IptcErrorCode =
-  | 'ERR_IPTC_PARSE' // a rule, option or restore line that cannot be understood
-  | 'ERR_IPTC_ARGUMENT' // a bad argument to an API call (unknown chain, bad position, ...)
-  | 'ERR_IPTC_CONFLICT' // the table changed in the kernel since the snapshot was read
-  | 'ERR_IPTC_LOCK_TIMEOUT' // the xtables lock could not be had in time
-  | 'ERR_IPTC_SPENT' // the snapshot was already committed
-  | 'ERR_IPTC_COMMIT' // the kernel refused the new table
-  | 'ERR_IPTC_NETNS' // a namespace that is closed, gone, or not a network namespace
-  | 'ERR_IPTC_DECODE' // a kernel entry libxtables cannot print
-  | 'ERR_IPTC_XTABLES' // libxtables could not be initialised
-  | 'ERR_IPTC_NATIVE' // the addon could not be loaded
-  | 'ERR_IPTC_READONLY' // a table that cannot be written here (nf_tables: it holds what iptables cannot show)
-  | (string & {}); // errno names: 'EPERM', 'ENOENT', ...
+/**
+ * Every code of iptc-node's own, with what it means. README's list of codes
+ * is this one (test/errors.test.ts checks that the two, and every code the
+ * source can raise, agree).
+ */
+export const IPTC_ERROR_CODES = {
+  ERR_IPTC_PARSE: 'a rule, option or restore line that cannot be understood (the line is named)',
+  ERR_IPTC_ARGUMENT: 'a bad argument to a call: a wrong type, an unknown option, a bad name or position, a change iptables forbids',
+  ERR_IPTC_NO_CHAIN: 'a chain the table does not have',
+  ERR_IPTC_NO_RULE: 'a rule the chain does not have (given by its spec, or a position past its end)',
+  ERR_IPTC_EXISTS: 'a chain the table has already (-N, -E)',
+  ERR_IPTC_ABSENT: 'a table that does not exist in the namespace (ifMissing: "error")',
+  ERR_IPTC_CONFLICT: 'the table changed in the kernel since the snapshot was read; nothing was committed',
+  ERR_IPTC_LOCK_TIMEOUT: 'the xtables lock was not had within lockTimeout',
+  ERR_IPTC_SPENT: 'the snapshot was committed already (reload it)',
+  ERR_IPTC_COMMIT: 'the kernel refused the new table (the rule is named); nothing was committed',
+  ERR_IPTC_READONLY: 'a table that cannot be written here (nf_tables: it holds what iptables cannot show)',
+  ERR_IPTC_NO_LEGACY: 'the kernel has no legacy xtables for the family (no ip_tables module)',
+  ERR_IPTC_NETNS: 'a network namespace that is closed, gone, or not one',
+  ERR_IPTC_DECODE: 'a kernel entry libxtables cannot print',
+  ERR_IPTC_XTABLES: 'libxtables could not be initialised',
+  ERR_IPTC_NATIVE: 'the native addon could not be loaded',
+  ERR_IPTC_CLOSED: 'a CounterReader used after close()',
+  ERR_IPTC_BUSY: 'a CounterReader read while its last read is running',
+  ERR_IPTC_SYSTEM: 'a system call failed with an errno not listed below (errno says which)',
+} as const;
+
+/** The errno names a kernel or system call here can fail with; any other is ERR_IPTC_SYSTEM, with its errno. */
+export const ERRNO_CODES = [
+  'EPERM', 'EACCES', 'ENOENT', 'ESRCH', 'EINTR', 'EIO', 'EBADF', 'EAGAIN', 'ENOMEM', 'EFAULT', 'EBUSY', 'EEXIST',
+  'ENODEV', 'EINVAL', 'ENFILE', 'EMFILE', 'ENOSPC', 'ERANGE', 'ELOOP', 'EMSGSIZE', 'ENOPROTOOPT',
+  'EPROTONOSUPPORT', 'EOPNOTSUPP', 'EAFNOSUPPORT', 'ENOBUFS', 'ETIMEDOUT', 'EPROTO', 'EOVERFLOW', 'ENOTSUP',
+] as const;
+
+/** `err.code`: one of iptc-node's codes, or an errno name. */
+export type IptcErrorCode = keyof typeof IPTC_ERROR_CODES | (typeof ERRNO_CODES)[number];
+
+const KNOWN_CODES = new Set<string>([...Object.keys(IPTC_ERROR_CODES), ...ERRNO_CODES]);
 
 export interface IptcErrorDetails {
   code: IptcErrorCode;
@@ -50,8 +75,9 @@ export class IptcError extends Error {
   constructor(message: string, details: IptcErrorDetails) {
     super(message);
     this.name = 'IptcError';
-    this.code = details.code;
     for (const [k, v] of Object.entries(details)) if (v !== undefined) (this as Record<string, unknown>)[k] = v;
+    // (The addon names an errno as it comes: a rare one becomes ERR_IPTC_SYSTEM, its errno kept.)
+    this.code = KNOWN_CODES.has(details.code) ? details.code : 'ERR_IPTC_SYSTEM';
   }
 }
 

@@ -18,3 +18,4 @@ export { nftTables, nftTablesSync, nftWarning, iptablesNftTables, type NftTable 
 export { diff, diffSync, formatDiff, tableFromText, tableFromTextSync, type TableDiff, type ChainChanges, type RuleAt, type RuleMove, type Policy, type TextOptions } from './diff.js';
 export { plan, planSync, apply, applySync, formatPlan, type Plan, type ApplyOptions } from './plan.js';
 export { listTable, listSpecs, type ListOptions } from './listing.js';
+export { jsonReplacer } from './json.js';

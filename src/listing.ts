@@ -10,6 +10,7 @@ import { listingOf, sourceOf, specsOf } from './printing.js';
 import type { Counters } from './rule.js';
 import { snapshotOf } from './table-open.js';
 import type { Table } from './table.js';
+import { checkOptionsObject } from './words.js';
 
 export interface ListOptions {
   /** Only this chain (iptables -L CHAIN). */
@@ -70,6 +71,7 @@ function address(a: string | undefined, ipv4: boolean): string {
  * ```
  */
 export function listTable(t: Table, options: ListOptions = {}): string {
+  checkOptionsObject(options, 'list options', ['chain', 'exact', 'lineNumbers', 'verbose']);
   const o: Format = { exact: !!options.exact, lineNumbers: options.lineNumbers ?? true, verbose: options.verbose ?? true };
   const chains = options.chain === undefined ? t.chains() : [t.chain(options.chain) ?? noChain(t, options.chain)];
   const ipv4 = t.family === 'ipv4';
@@ -106,6 +108,7 @@ export function listTable(t: Table, options: ListOptions = {}): string {
  * ```
  */
 export function listSpecs(t: Table, options: { chain?: string; counters?: boolean } = {}): string {
+  checkOptionsObject(options, 'list options', ['chain', 'counters']);
   const chains = options.chain === undefined ? t.chains() : [t.chain(options.chain) ?? noChain(t, options.chain)];
   const snap = snapshotOf(t);
   const c = (n: Counters | undefined) => (options.counters && n ? ` -c ${n.packets} ${n.bytes}` : '');
@@ -128,5 +131,5 @@ export function listSpecs(t: Table, options: { chain?: string; counters?: boolea
 }
 
 function noChain(t: Table, chain: string): never {
-  throw new IptcError(`no chain '${chain}' in table ${t.name}`, { code: 'ERR_IPTC_ARGUMENT', table: t.name, chain });
+  throw new IptcError(`no chain '${chain}' in table ${t.name}`, { code: 'ERR_IPTC_NO_CHAIN', table: t.name, chain });
 }

@@ -230,5 +230,33 @@ function load(): Native {
   }
 }
 
-export const native: Native = load();
+/**
+ * An error the addon rejects a promise with is made on the event loop's
+ * turn after the work, with no JavaScript frames: give it the stack of the
+ * call that started the work (with V8's async frames, the caller's own).
+ */
+export function withCallerStack<T>(p: Promise<T>): Promise<T> {
+  const site = new Error();
+  return p.catch((e: unknown) => {
+    if (e instanceof Error && site.stack) e.stack = `${e.name}: ${e.message}\n${site.stack.slice(site.stack.indexOf('\n') + 1)}`;
+    throw e;
+  });
+}
+
+function withCallerStacks(n: Native): Native {
+  const out = Object.create(Object.getPrototypeOf(n) as object) as Record<string, unknown>;
+  for (const [k, f] of Object.entries(n)) {
+    if (typeof f !== 'function' || k === 'CounterReader') {
+      out[k] = f;
+      continue;
+    }
+    out[k] = (...args: unknown[]) => {
+      const r: unknown = (f as (...a: unknown[]) => unknown)(...args);
+      return r instanceof Promise ? withCallerStack(r) : r;
+    };
+  }
+  return out as unknown as Native;
+}
+
+export const native: Native = withCallerStacks(load());
 native.setErrorClass(IptcError);

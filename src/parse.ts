@@ -23,7 +23,7 @@ export interface ParseOptions {
  * address when -s/-d list several, as iptables adds one rule for each.
  */
 export function parseRules(spec: string | readonly string[], options: ParseOptions = {}): DecodedRule[] {
-  checkOptionsObject(options, 'parse options');
+  checkOptionsObject(options, 'parse options', ['family', 'table', 'chains']);
   const family = options.family ?? 'ipv4';
   if (family !== 'ipv4' && family !== 'ipv6') throw argumentError(`family must be 'ipv4' or 'ipv6', got ${show(family)}`);
   if (options.table !== undefined && typeof options.table !== 'string') throw argumentError('parse options: table must be a string');

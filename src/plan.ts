@@ -12,6 +12,7 @@
 import { applyCommand } from './commands.js';
 import { compareViews, desiredTable, keptRules, renamedTexts, sameKind, viewOf, type CompareOptions, type TableDiff, type View, type ViewRule } from './diff.js';
 import { IptcError } from './errors.js';
+import { checkOptionsObject } from './words.js';
 import type { Counters } from './rule.js';
 import type { CommitOptions, Table } from './table.js';
 
@@ -147,6 +148,7 @@ function applySteps(p: Plan): Table {
 
 /** Applies the plan to its snapshot and (unless `commit: false`) commits it. Returns the snapshot. */
 export async function apply(p: Plan, options: ApplyOptions = {}): Promise<Table> {
+  checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout']);
   const { commit = true, ...commitOptions } = options;
   const t = applySteps(p);
   if (commit) await t.commit(commitOptions);
@@ -154,6 +156,7 @@ export async function apply(p: Plan, options: ApplyOptions = {}): Promise<Table>
 }
 
 export function applySync(p: Plan, options: ApplyOptions = {}): Table {
+  checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout']);
   const { commit = true, ...commitOptions } = options;
   const t = applySteps(p);
   if (commit) t.commitSync(commitOptions);

@@ -55,6 +55,7 @@ export interface RestoreOptions extends CommitOptions {
  * iptables-nft-save: mangle, security, raw, filter, nat).
  */
 export async function listTables(options: WhichOptions = {}): Promise<string[]> {
+  checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
   const choice = checkBackend(options.backend);
   return withNetnsFd(options.netns, (fd) =>
@@ -63,25 +64,28 @@ export async function listTables(options: WhichOptions = {}): Promise<string[]> 
 }
 
 export function listTablesSync(options: WhichOptions = {}): string[] {
+  checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
   const choice = checkBackend(options.backend);
   return withNetnsFd(options.netns, (fd) => tablesOf(resolveBackendSync(choice, family, fd), family, fd, false));
 }
 
+const SAVE_ALL_OPTIONS = ['family', 'netns', 'counters', 'backend'];
+
 /** Every table of a family, as iptables-save prints them (without `#` comment lines). */
 export async function saveAll(options: SaveAllOptions = {}): Promise<string> {
-  checkOptionsObject(options, 'options');
+  checkOptionsObject(options, 'options', SAVE_ALL_OPTIONS);
   // One backend for all the tables: decided once.
-  const backend = await whichBackend(options);
-  const names = await listTables({ ...options, backend });
+  const backend = await whichBackend({ family: options.family, netns: options.netns, backend: options.backend });
+  const names = await listTables({ family: options.family, netns: options.netns, backend });
   const parts = await Promise.all(names.map((n) => Table.open(n, { family: options.family, netns: options.netns, backend })));
   return parts.map((t) => t.save({ counters: options.counters })).join('');
 }
 
 export function saveAllSync(options: SaveAllOptions = {}): string {
-  checkOptionsObject(options, 'options');
-  const backend = whichBackendSync(options);
-  return listTablesSync({ ...options, backend })
+  checkOptionsObject(options, 'options', SAVE_ALL_OPTIONS);
+  const backend = whichBackendSync({ family: options.family, netns: options.netns, backend: options.backend });
+  return listTablesSync({ family: options.family, netns: options.netns, backend })
     .map((n) => Table.openSync(n, { family: options.family, netns: options.netns, backend }).save({ counters: options.counters }))
     .join('');
 }

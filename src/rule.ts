@@ -189,6 +189,11 @@ class RuleObject {
   get [SPEC](): string {
     return this.#spec;
   }
+
+  /** For JSON.stringify: the same fields, counters as decimal strings. */
+  toJSON(): unknown {
+    return { ...this, counters: { packets: String(this.counters.packets), bytes: String(this.counters.bytes) } };
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * options (checked), the snapshot of a table the kernel does not have yet,
  * and a chain as chains() describes it.
  */
+import { withToJSON } from './json.js';
 import type { Base } from './backend.js';
 import { IptcError, argumentError, show } from './errors.js';
 import type { FamilyName } from './native.js';
@@ -59,7 +60,7 @@ export function chainInfo(c: ChainState, refs: Map<number, number>): Chain {
     info.policy = c.policy!;
     info.counters = { ...c.shownCounters! };
   }
-  return info;
+  return withToJSON(info);
 }
 
 export function present(r: { snapshot: Snapshot; base: Base } | null, name: string, family: FamilyName, ifMissing: string): [Snapshot, Base] {

@@ -194,7 +194,7 @@ export class Table {
 
   /** The table in iptables-save format (without the `#` comment lines). */
   save(options: { counters?: boolean } = {}): string {
-    checkOptionsObject(options, 'save options');
+    checkOptionsObject(options, 'save options', ['counters']);
     const lines = ruleLines(this.#snap, !!options.counters);
     const head = this.#snap.chains.map((c) =>
       c.builtin ? `:${c.name} ${c.policy} [${c.shownCounters!.packets}:${c.shownCounters!.bytes}]` : `:${c.name} - [0:0]`,
@@ -205,7 +205,7 @@ export class Table {
   #need(chain: string): ChainState {
     if (typeof chain !== 'string') throw argumentError(`chain must be a string, got ${typeof chain}`);
     const c = this.#snap.find(chain);
-    if (!c) throw argumentError(`no chain '${chain}' in table ${this.name}`, { table: this.name, chain });
+    if (!c) throw new IptcError(`no chain '${chain}' in table ${this.name}`, { code: 'ERR_IPTC_NO_CHAIN', table: this.name, chain });
     return c;
   }
 
@@ -223,7 +223,11 @@ export class Table {
   #existing(chain: string): ChainState {
     const c = this.#need(chain);
     if (c.builtin && this.#present && !this.#present.has(c.name) && !this.#snap.wantBaseChains.has(c.name)) {
-      throw argumentError(`no chain '${chain}' in the nf_tables ${this.name} table yet (iptables-nft makes a built-in chain when a rule, a flush or a policy first names it)`, { table: this.name, chain });
+      throw new IptcError(`no chain '${chain}' in the nf_tables ${this.name} table yet (iptables-nft makes a built-in chain when a rule, a flush or a policy first names it)`, {
+        code: 'ERR_IPTC_NO_CHAIN',
+        table: this.name,
+        chain,
+      });
     }
     return c;
   }
@@ -260,11 +264,13 @@ export class Table {
 
   #checkPosition(c: ChainState, position: number, max: number, what: string): void {
     if (!Number.isInteger(position) || position < 1 || position > max) {
-      throw argumentError(
+      // A whole position past the last rule names a rule the chain does not have (iptables: "Index of deletion too big").
+      const missing = Number.isInteger(position) && position > max && what !== 'insert';
+      throw new IptcError(
         `cannot ${what} at position ${position} in chain ${c.name}: positions are 1-based and ${
           max === 0 ? 'the chain is empty' : `must be between 1 and ${max}`
         }`,
-        { table: this.name, chain: c.name, position: typeof position === 'number' ? position : undefined },
+        { code: missing ? 'ERR_IPTC_NO_RULE' : 'ERR_IPTC_ARGUMENT', table: this.name, chain: c.name, position: typeof position === 'number' ? position : undefined },
       );
     }
   }
@@ -344,7 +350,7 @@ export class Table {
     // Check every part exists first, so a failed delete changes nothing.
     for (const spec of specs) {
       if (this.#find(c, spec) < 0) {
-        throw argumentError(`no rule in chain ${chain} matches: -A ${chain}${spec}`, { table: this.name, chain, rule: spec.trim() });
+        throw new IptcError(`no rule in chain ${chain} matches: -A ${chain}${spec}`, { code: 'ERR_IPTC_NO_RULE', table: this.name, chain, rule: spec.trim() });
       }
     }
     for (const spec of specs) this.#snap.remove(c, this.#find(c, spec));
@@ -356,6 +362,54 @@ export class Table {
   check(chain: string, rule: RuleSpec): boolean {
     const c = this.#need(chain);
     return this.#specsOf(chain, rule).every((spec) => this.#find(c, spec) >= 0);
+  }
+
+  // ---- idempotent forms (as go-iptables and Kubernetes' utiliptables have them)
+
+  /**
+   * -N unless the chain is there already; true when it was made.
+   * @example
+   * ```ts
+   * await Table.update('filter', {}, (t) => { t.ensureChain('svc'); });
+   * ```
+   */
+  ensureChain(name: string): boolean {
+    if (this.chainExists(name)) return false;
+    this.createChain(name);
+    return true;
+  }
+
+  /** Makes the chain if it is not there, else empties it (go-iptables' ClearChain). */
+  clearChain(name: string): this {
+    if (!this.ensureChain(name)) this.flush(name);
+    return this;
+  }
+
+  /**
+   * -A unless an equal rule (what -C finds) is in the chain; true when appended.
+   * @example
+   * ```ts
+   * t.appendUnique('INPUT', '-p tcp --dport 22 -j ACCEPT');
+   * ```
+   */
+  appendUnique(chain: string, rule: RuleSpec): boolean {
+    if (this.check(chain, rule)) return false;
+    this.append(chain, rule);
+    return true;
+  }
+
+  /** -I at `position` (default 1) unless an equal rule is in the chain; true when inserted. */
+  insertUnique(chain: string, rule: RuleSpec, position = 1): boolean {
+    if (this.check(chain, rule)) return false;
+    this.insert(chain, rule, position);
+    return true;
+  }
+
+  /** -D of the first equal rule, when there is one (or the chain); true when one was deleted. */
+  deleteIfExists(chain: string, rule: RuleSpec): boolean {
+    if (!this.chainExists(chain) || !this.check(chain, rule)) return false;
+    this.delete(chain, rule);
+    return true;
   }
 
   /** -F: removes every rule of one chain, or of every chain. */
@@ -371,7 +425,7 @@ export class Table {
     this.#mutable();
     const bad = badChainName(name);
     if (bad) throw argumentError(bad, { table: this.name, chain: String(name) });
-    if (this.#snap.find(name)) throw argumentError(`chain '${name}' already exists`, { table: this.name, chain: name });
+    if (this.#snap.find(name)) throw new IptcError(`chain '${name}' already exists`, { code: 'ERR_IPTC_EXISTS', table: this.name, chain: name });
     if (this.#isTargetName(name)) throw argumentError(`chain name '${name}' may not clash with a target name`, { table: this.name, chain: name });
     this.#snap.createChain(name);
     this.#changes++;
@@ -413,7 +467,7 @@ export class Table {
     if (c.builtin) throw argumentError(`can't rename built-in chain ${from}`, { table: this.name, chain: from });
     const bad = badChainName(to);
     if (bad) throw argumentError(bad, { table: this.name, chain: String(to) });
-    if (this.#snap.find(to)) throw argumentError(`chain '${to}' already exists`, { table: this.name, chain: to });
+    if (this.#snap.find(to)) throw new IptcError(`chain '${to}' already exists`, { code: 'ERR_IPTC_EXISTS', table: this.name, chain: to });
     this.#snap.renameChain(c, to);
     this.#changes++;
     return this;
@@ -478,7 +532,7 @@ export class Table {
    * spent: open the table again (or reload()) to change it further.
    */
   async commit(options: CommitOptions = {}): Promise<void> {
-    checkOptionsObject(options, 'commit options');
+    checkOptionsObject(options, 'commit options', ['lockTimeout']);
     this.#mutable();
     const req = this.#commitRequest(checkTimeout(options.lockTimeout));
     try {
@@ -490,7 +544,7 @@ export class Table {
   }
 
   commitSync(options: CommitOptions = {}): void {
-    checkOptionsObject(options, 'commit options');
+    checkOptionsObject(options, 'commit options', ['lockTimeout']);
     this.#mutable();
     const req = this.#commitRequest(checkTimeout(options.lockTimeout));
     try {

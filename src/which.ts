@@ -12,6 +12,7 @@
  *    that a program that fills an empty namespace keeps writing where it
  *    wrote before; pass backend 'nft' to fill nf_tables instead.
  */
+import { checkOptionsObject } from './words.js';
 import { readlinkSync, realpathSync } from 'node:fs';
 import type { Backend, BackendName } from './backend.js';
 import { argumentError, show } from './errors.js';
@@ -101,12 +102,14 @@ export interface WhichOptions {
 
 /** Which backend a read with these options uses: what 'auto' decides, or the one named. */
 export async function whichBackend(options: WhichOptions = {}): Promise<BackendName> {
+  checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
   const choice = checkBackend(options.backend);
   return withNetnsFd(options.netns, async (fd) => (await resolveBackend(choice, family, fd)).name);
 }
 
 export function whichBackendSync(options: WhichOptions = {}): BackendName {
+  checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
   const choice = checkBackend(options.backend);
   return withNetnsFd(options.netns, (fd) => resolveBackendSync(choice, family, fd).name);

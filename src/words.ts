@@ -113,10 +113,16 @@ export function checkWordList(words: readonly unknown[]): string[] {
 }
 
 /** Options must be a plain object (or absent): anything else is a mistake, never "the defaults". */
-export function checkOptionsObject(options: unknown, what: string): void {
+export function checkOptionsObject(options: unknown, what: string, known?: readonly string[]): void {
   if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
     throw new IptcError(`${what} must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
       code: 'ERR_IPTC_ARGUMENT',
     });
+  }
+  // A misspelt option (lockTimout) would otherwise be a default taken silently.
+  if (options && known) {
+    for (const k of Object.keys(options)) {
+      if (!known.includes(k)) throw new IptcError(`unknown ${what.replace(/s$/, '')} '${k}' (expected ${known.join(', ')})`, { code: 'ERR_IPTC_ARGUMENT' });
+    }
   }
 }

@@ -127,6 +127,38 @@ describe('iptc restore with iptables-restore flags', () => {
   });
 });
 
+describe('--json', () => {
+  it('list, save, diff and top print JSON a program can read, with what iptables-legacy shows', () => {
+    const s = ns();
+    s.restore('*filter\n:INPUT DROP [0:0]\n:svc - [0:0]\n[5:300] -A INPUT -p tcp --dport 22 -j ACCEPT\n[0:0] -A INPUT -j svc\n[9007199254740993:1] -A svc -j RETURN\nCOMMIT\n', 'ipv4', '-c');
+    const where = ['--backend', 'legacy', '--netns', s.ns.path];
+    const list = iptc(['list', '--json', ...where]);
+    expect(list.status, list.stderr).toBe(0);
+    const t = JSON.parse(list.stdout) as { table: string; chains: { name: string; policy?: string; rules: { spec: string; counters: { packets: string; bytes: string } }[] }[] };
+    expect(t.table).toBe('filter');
+    // The chains and rules as iptables -S -v lists them; counters as exact decimal strings (past 2^53 too).
+    const specs = s.ipt('-S').split('\n').filter((l) => l.startsWith('-A '));
+    expect(t.chains.flatMap((c) => c.rules.map((r) => r.spec))).toEqual(specs);
+    expect(t.chains.map((c) => c.name)).toEqual(['INPUT', 'FORWARD', 'OUTPUT', 'svc']);
+    expect(t.chains[0]!.policy).toBe('DROP');
+    expect(t.chains[3]!.rules[0]!.counters).toEqual({ packets: '9007199254740993', bytes: '1' });
+    const save = JSON.parse(iptc(['save', '--json', ...where]).stdout) as { tables: { table: string }[] };
+    expect(save.tables.map((x) => x.table)).toEqual(s.sh('iptables-legacy-save').split('\n').filter((l) => l.startsWith('*')).map((l) => l.slice(1)));
+    const file = join(mkdtempSync(join(tmpdir(), 'iptc-json-')), 'rules');
+    writeFileSync(file, '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n');
+    const d = iptc(['diff', '--json', ...where, file]);
+    expect(d.status).toBe(1);
+    const diffs = JSON.parse(d.stdout) as { table: string; equal: boolean; chainsRemoved: string[] }[];
+    expect(diffs).toMatchObject([{ table: 'filter', equal: false, chainsRemoved: ['svc'] }]);
+    const top = iptc(['top', '--json', '--interval', '20', '--count', '2', ...where]);
+    expect(top.status, top.stderr).toBe(0);
+    const lines = top.stdout.trim().split('\n').map((l) => JSON.parse(l) as { table: string; rules: { rule: string; text: string }[] });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]!.rules.map((r) => r.rule)).toContain('INPUT:1');
+    expect(lines[0]!.rules.find((r) => r.rule === 'INPUT:1')!.text).toBe('-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT');
+  });
+});
+
 describe('iptc itself', () => {
   it('--version, and an addon that cannot load is one line and status 1, never a stack', () => {
     const v = iptc(['--version']);

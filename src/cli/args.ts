@@ -36,11 +36,11 @@ const COMMON = [o('--ipv6', 'none', '-6'), o('--ipv4', 'none', '-4'), o('--backe
 const WAIT = [o('--wait', 'number', '-w'), o('--wait-interval', 'value', '-W')];
 
 export const OPTIONS: Record<string, OptionSpec[]> = {
-  save: [...COMMON, o('--table', 'value', '-t'), o('--counters', 'none', '-c')],
+  save: [...COMMON, o('--table', 'value', '-t'), o('--counters', 'none', '-c'), o('--json', 'none')],
   restore: [...COMMON, ...WAIT, o('--table', 'value', '-T'), o('--counters', 'none', '-c'), o('--noflush', 'none', '-n'), o('--test', 'none', '-t'), o('--verbose', 'none', '-v')],
-  list: [...COMMON, o('--table', 'value', '-t'), o('--exact', 'none', '-x'), o('--list-rules', 'none', '-S'), o('--verbose', 'none', '-v'), o('--numeric', 'none', '-n'), o('--line-numbers', 'none')],
-  top: [...COMMON, o('--table', 'value', '-t'), o('--interval', 'value'), o('--rows', 'value'), o('--count', 'value')],
-  diff: [...COMMON, o('--table', 'value', '-t'), o('--noflush', 'none', '-n')],
+  list: [...COMMON, o('--table', 'value', '-t'), o('--exact', 'none', '-x'), o('--list-rules', 'none', '-S'), o('--verbose', 'none', '-v'), o('--numeric', 'none', '-n'), o('--line-numbers', 'none'), o('--json', 'none')],
+  top: [...COMMON, o('--table', 'value', '-t'), o('--interval', 'value'), o('--rows', 'value'), o('--count', 'value'), o('--json', 'none')],
+  diff: [...COMMON, o('--table', 'value', '-t'), o('--noflush', 'none', '-n'), o('--json', 'none')],
   apply: [...COMMON, ...WAIT, o('--table', 'value', '-t'), o('--noflush', 'none', '-n'), o('--dry-run', 'none')],
 };
 

@@ -25,12 +25,13 @@ iptables-legacy's xtables tables or iptables-nft's nf_tables tables; auto,
 the default, takes the one that holds rules), --version.
 Exit statuses, as iptables: 0 done, 1 other problem, 2 a bad parameter or
 input (with its line), 4 a resource problem (the xtables lock not had in time).`,
-  save: `usage: iptc save [-t table] [-6] [-c] [--backend B] [--netns NAME]
+  save: `usage: iptc save [-t table] [-6] [-c] [--json] [--backend B] [--netns NAME]
 
 Prints every table (or just -t table) in iptables-save format.
   -t, --table NAME   only this table
   -6                 IPv6 (ip6tables-save)
   -c, --counters     include rule counters ([packets:bytes])
+  --json             every table as JSON instead: chains, rules (fields and spec), counters as strings
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace (ip-netns name or path)`,
   restore: `usage: iptc restore [-t] [-n] [-c] [-T table] [-w [secs]] [-v] [-6] [--backend B] [--netns NAME] [file]
@@ -48,7 +49,7 @@ committed atomically, as iptables-restore does.
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace
 Exit status: 0 done, 1 other problem, 2 bad input (the line is named), 4 lock not had.`,
-  list: `usage: iptc list [-t table] [-6] [-x] [-S [-v]] [--backend B] [--netns NAME] [chain]
+  list: `usage: iptc list [-t table] [-6] [-x] [-S [-v]] [--json] [--backend B] [--netns NAME] [chain]
 
 Shows a table (default filter), or one chain, exactly as
 iptables -L -n -v --line-numbers shows it; with -S, as iptables -S.
@@ -58,9 +59,10 @@ iptables -L -n -v --line-numbers shows it; with -S, as iptables -S.
   -S, --list-rules   the rules as specs (-P, -N, -A lines)
   -v, --verbose      with -S: the counters too (-c packets bytes)
   -n, --line-numbers accepted for iptables' sake (always numeric, always numbered)
+  --json             the table (or chain) as JSON: chains, rules (fields and spec), counters as strings
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
-  top: `usage: iptc top [-t table] [-6] [--interval ms] [--rows N] [--count N] [--backend B] [--netns NAME]
+  top: `usage: iptc top [-t table] [-6] [--interval ms] [--rows N] [--count N] [--json] [--backend B] [--netns NAME]
 
 A live view of the busiest rules by packets/s and bits/s. On a terminal it
 redraws the screen; press q or Ctrl-C to quit. Otherwise it prints a block of
@@ -70,9 +72,10 @@ lines per interval.
   --interval MS      refresh period (default 1000)
   --rows N           rules to show (default 20)
   --count N          stop after N refreshes
+  --json             one JSON object per refresh, one per line
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
-  diff: `usage: iptc diff [-t table] [-n] [-6] [--backend B] [--netns NAME] FILE
+  diff: `usage: iptc diff [-t table] [-n] [-6] [--json] [--backend B] [--netns NAME] FILE
 
 Compares the live tables with what iptables-restore (-n: iptables-restore
 --noflush) would make of them with FILE (iptables-save format; - for standard
@@ -87,6 +90,7 @@ Exit status: 0 when equal, 1 when different, 2 on error (like diff(1)).
   -t, --table NAME   only this table
   -n, --noflush      FILE adds to the tables (as iptables-restore -n reads it)
   -6                 IPv6
+  --json             the differences as JSON, one object per table (same exit status)
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
   apply: `usage: iptc apply [-t table] [-n] [-w [secs]] [-6] [--backend B] [--netns NAME] [--dry-run] FILE

@@ -22,6 +22,8 @@ export interface TopOptions {
   count?: number;
   out: NodeJS.WriteStream;
   input: NodeJS.ReadStream;
+  /** One JSON object per refresh, one per line (never the screen). */
+  json?: boolean;
 }
 
 interface Row {
@@ -33,7 +35,7 @@ interface Row {
 
 export async function top(o: TopOptions): Promise<void> {
   const reader = new CounterReader(o.table, { family: o.family, netns: o.netns, backend: o.backend });
-  const tty = o.out.isTTY === true;
+  const tty = o.out.isTTY === true && !o.json;
   let names: string[] = [];
   let namesVersion = -1;
   let prev: CounterSnapshot = await reader.read();
@@ -87,7 +89,11 @@ export async function top(o: TopOptions): Promise<void> {
       const width = Math.max(5, ...shown.map((x) => x.where.length));
       const lines = shown.map((x) => `${x.where.padEnd(width)}  ${humanRate(x.pps).padStart(9)}  ${humanRate(x.bps * 8).replace('/s', 'b/s').padStart(10)}  ${x.text}`);
       const head = `${'rule'.padEnd(width)}  ${'packets'.padStart(9)}  ${'bits'.padStart(10)}  ${o.family} ${o.table}, every ${o.intervalMs} ms`;
-      if (tty) {
+      if (o.json) {
+        const at = new Date().toISOString();
+        const rules = shown.map((x) => ({ rule: x.where, packetsPerSecond: x.pps, bitsPerSecond: x.bps * 8, text: x.text }));
+        o.out.write(`${JSON.stringify({ time: at, family: o.family, table: o.table, intervalMs: o.intervalMs, rules })}\n`);
+      } else if (tty) {
         const cols = o.out.columns || 120;
         o.out.write(`\x1b[H\x1b[2J${[head, ...lines].map((l) => l.slice(0, cols)).join('\n')}\n\n(q to quit)`);
       } else {
