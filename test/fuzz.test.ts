@@ -621,7 +621,7 @@ function show(x: unknown, depth = 0): string {
 }
 
 function classify(entry: string, input: () => string, e: unknown): void {
-  if (e instanceof IptcError && typeof e.code === 'string' && e.code !== '' && typeof e.message === 'string' && e.message.trim() !== '') {
+  if (e instanceof IptcError && typeof e.code === 'string' && (e.code as string) !== '' && typeof e.message === 'string' && e.message.trim() !== '') {
     codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
     return;
   }

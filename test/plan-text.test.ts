@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apply, diff, formatPlan, plan, planSync, Table, tableFromText, type FamilyName } from '../src/index.js';
+import { apply, diff, formatPlan, plan, planSync, Table, tableFromText } from '../src/index.js';
 import { scratchPerTest, tool } from './helpers.js';
 
 const ns = scratchPerTest();

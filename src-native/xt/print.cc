@@ -287,12 +287,26 @@ bool SaveRules(const Family& fam, const Plan& plan, bool counters, std::string& 
   return ok;
 }
 
-Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const Family& fam = FamilyFor(info[0].As<Napi::String>());
+namespace {
+
+// What every printing call takes: (family, plan), the plan's buffers kept
+// referenced while it is read.
+struct PlanArgs {
+  explicit PlanArgs(const Napi::CallbackInfo& info) : fam(FamilyFor(info[0].As<Napi::String>())) {
+    ReadPlan(info.Env(), info[1].As<Napi::Object>(), plan, keep);
+  }
+  const Family& fam;
   Plan plan;
   std::vector<Napi::Reference<Napi::Value>> keep;
-  ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
+};
+
+}  // namespace
+
+Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PlanArgs args(info);
+  const Family& fam = args.fam;
+  Plan& plan = args.plan;
   Described d;
   Failure failure;
   if (!plan.Expand(failure) || !DescribeRules(fam, plan, d, failure)) Throw(env, failure);
@@ -317,10 +331,9 @@ Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
 
 Napi::Value SaveRulesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Family& fam = FamilyFor(info[0].As<Napi::String>());
-  Plan plan;
-  std::vector<Napi::Reference<Napi::Value>> keep;
-  ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
+  PlanArgs args(info);
+  const Family& fam = args.fam;
+  Plan& plan = args.plan;
   std::string out;
   Failure failure;
   if (!plan.Expand(failure) || !SaveRules(fam, plan, info[2].ToBoolean(), out, failure)) Throw(env, failure);
@@ -370,10 +383,9 @@ bool ListRules(const Family& fam, const Plan& plan, std::string& text, std::stri
 
 Napi::Value ListRulesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Family& fam = FamilyFor(info[0].As<Napi::String>());
-  Plan plan;
-  std::vector<Napi::Reference<Napi::Value>> keep;
-  ReadPlan(env, info[1].As<Napi::Object>(), plan, keep);
+  PlanArgs args(info);
+  const Family& fam = args.fam;
+  Plan& plan = args.plan;
   std::string text, targets;
   std::vector<uint16_t> protos;
   Failure failure;

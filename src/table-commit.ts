@@ -1,0 +1,77 @@
+/**
+ * Writing a Table's snapshot back (commit), checking it with the kernel
+ * (validate) and reading it again (reload), on its state. A failed commit is
+ * explained by commit-errors.ts: the chain and rule to blame.
+ * @internal
+ */
+import { present, type CommitOptions } from './table-options.js';
+import { explainCommitError, explainCommitErrorWithRule } from './commit-errors.js';
+import { argumentError } from './errors.js';
+import { checkTimeout, lockPath } from './lock.js';
+import { withNetnsFd } from './netns.js';
+import type { TableState } from './table-state.js';
+import { validateSnapshot, type Validation } from './validate.js';
+import { checkOptionsObject } from './words.js';
+
+function commitRequest(s: TableState, options: CommitOptions) {
+  checkOptionsObject(options, 'commit options', ['lockTimeout']);
+  s.mutable();
+  const timeout = checkTimeout(options.lockTimeout);
+  if (s.detached) {
+    throw argumentError(`this ${s.table} snapshot was made in memory (from text) and cannot be committed; plan() and apply() it onto a snapshot read from the kernel`, {
+      table: s.table,
+    });
+  }
+  return {
+    family: s.family,
+    table: s.table,
+    snapshot: s.snap,
+    base: s.base,
+    lockPath: s.lockHeld ? '' : lockPath(),
+    readUnderLock: s.lockHeld,
+    lockTimeoutMs: timeout,
+    forChange: s.forChange,
+  };
+}
+
+export async function commitTable(s: TableState, options: CommitOptions): Promise<void> {
+  const req = commitRequest(s, options);
+  try {
+    await withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, netnsFd }, true));
+  } catch (e) {
+    throw await explainCommitErrorWithRule(e, s.table, s.snap, () => validateTable(s));
+  }
+  s.spent = true;
+}
+
+export function commitTableSync(s: TableState, options: CommitOptions): void {
+  const req = commitRequest(s, options);
+  try {
+    withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, netnsFd }, false));
+  } catch (e) {
+    throw explainCommitError(e, s.table, s.snap);
+  }
+  s.spent = true;
+}
+
+export function validateTable(s: TableState): Promise<Validation> {
+  return validateSnapshot(s.family, s.table, s.snap, s.backend.name);
+}
+
+function fromKernel(s: TableState): void {
+  if (s.detached) throw argumentError(`this ${s.table} snapshot was made in memory (from text): there is no kernel table to read it from`, { table: s.table });
+}
+
+export async function reloadTable(s: TableState): Promise<void> {
+  fromKernel(s);
+  const r = await withNetnsFd(s.netns, (fd) => s.backend.read(s.family, s.table, fd, false, true));
+  s.reset(present(r, s.table, s.family, 'empty'));
+  s.adopt(r);
+}
+
+export function reloadTableSync(s: TableState): void {
+  fromKernel(s);
+  const r = withNetnsFd(s.netns, (fd) => s.backend.read(s.family, s.table, fd, false, false));
+  s.reset(present(r, s.table, s.family, 'empty'));
+  s.adopt(r);
+}
