@@ -29,6 +29,7 @@ export const IPTC_ERROR_CODES = {
   ERR_IPTC_CLOSED: 'a CounterReader used after close()',
   ERR_IPTC_BUSY: 'a CounterReader read while its last read is running',
   ERR_IPTC_SYSTEM: 'a system call failed with an errno not listed below (errno says which)',
+  ABORT_ERR: "the call's AbortSignal fired before the commit began (Node's code for it; `cause` is the signal's reason)",
 } as const;
 
 /** The errno names a kernel or system call here can fail with; any other is ERR_IPTC_SYSTEM, with its errno. */
@@ -79,6 +80,20 @@ export class IptcError extends Error {
     // (The addon names an errno as it comes: a rare one becomes ERR_IPTC_SYSTEM, its errno kept.)
     this.code = KNOWN_CODES.has(details.code) ? details.code : 'ERR_IPTC_SYSTEM';
   }
+}
+
+/** Rejects as Node's own calls do when their AbortSignal fires: code ABORT_ERR, the reason as cause. */
+export function abortError(signal: AbortSignal, what: string): IptcError {
+  const e = new IptcError(`${what} was aborted`, { code: 'ABORT_ERR' });
+  (e as { cause?: unknown }).cause = signal.reason;
+  return e;
+}
+
+/** Throws abortError when the signal has fired (a signal of the wrong type is ERR_IPTC_ARGUMENT). */
+export function checkSignal(signal: AbortSignal | undefined, what: string): void {
+  if (signal === undefined) return;
+  if (!(signal instanceof AbortSignal)) throw argumentError(`signal must be an AbortSignal, got ${show(signal)}`);
+  if (signal.aborted) throw abortError(signal, what);
 }
 
 export function argumentError(message: string, details: Omit<IptcErrorDetails, 'code'> = {}): IptcError {

@@ -3,7 +3,7 @@
  * $XTABLES_LOCKFILE) that iptables, iptables-restore and iptc-node hold
  * while they read, change and commit a table.
  */
-import { IptcError, argumentError } from './errors.js';
+import { IptcError, argumentError, checkSignal } from './errors.js';
 import { native } from './native.js';
 
 export const DEFAULT_LOCK_TIMEOUT = 10_000;
@@ -33,10 +33,11 @@ function timedOut(path: string, timeoutMs: number): IptcError {
  * on the lock could starve the very read and commit the holder needs to
  * finish (libuv has four). Returns the fd that holds it (see releaseLock).
  */
-export async function acquireLock(timeoutMs: number): Promise<number> {
+export async function acquireLock(timeoutMs: number, signal?: AbortSignal): Promise<number> {
   const path = lockPath();
   const deadline = Date.now() + (timeoutMs < 0 ? 0 : timeoutMs);
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+    checkSignal(signal, 'waiting for the xtables lock');
     const fd = native.lockTry(path);
     if (fd >= 0) return fd;
     if (timeoutMs >= 0 && Date.now() >= deadline) throw timedOut(path, timeoutMs);

@@ -5,7 +5,7 @@
  * committed atomically; an error names its line and commits nothing of that
  * block (blocks before it stay committed, as with iptables-restore).
  */
-import { IptcError, argumentError, withContext } from './errors.js';
+import { IptcError, argumentError, checkSignal, withContext } from './errors.js';
 import { applyCommand } from './commands.js';
 import { native, type FamilyName, type NativeCompiled } from './native.js';
 import { withHeldNetnsFd, withNetnsFd, type NetnsOption } from './netns.js';
@@ -182,7 +182,7 @@ export function applyBlock(t: Table, b: Block, options: Pick<RestoreOptions, 'no
 
 function checkRestoreOptions(options: RestoreOptions): void {
   checkOptionsObject(options, 'restore options');
-  const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'dryRun', 'backend']);
+  const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'signal', 'dryRun', 'backend']);
   for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown restore option '${k}'`);
   checkFamily(options.family);
   if (options.table !== undefined) checkTableName(options.table);
@@ -198,6 +198,8 @@ export async function restore(text: string, options: RestoreOptions & { dryRun: 
 export async function restore(text: string, options?: RestoreOptions): Promise<void>;
 export async function restore(text: string, options: RestoreOptions = {}): Promise<void | Validation[]> {
   checkRestoreOptions(options);
+  const { signal, lockTimeout } = options;
+  checkSignal(signal, 'the restore');
   const family = options.family ?? 'ipv4';
   const compiled = await compile(text, family, options);
   const all = blocks(compiled);
@@ -206,22 +208,26 @@ export async function restore(text: string, options: RestoreOptions = {}): Promi
   if (options.dryRun) {
     const out: Validation[] = [];
     for (const b of all) {
+      checkSignal(signal, 'the restore');
       const t = await Table.open(b.table, where).catch((e) => Promise.reject(withBlockLine(e, b)));
       applyBlock(t, b, options);
-      out.push(await t.validate());
+      out.push(await t.validate(signal ? { signal } : {}));
     }
     if (compiled.error) throw compiled.error;
     return out;
   }
+  // (Each table is its own commit, as with iptables-restore: an abort between two keeps the first.)
+  const commitOptions = { lockTimeout, ...(signal ? { signal } : {}) };
   for (const b of all) {
+    checkSignal(signal, 'the restore');
     if (!options.noflush) {
       const t = blankTable(b, where);
       applyBlock(t, b, options);
       await turn(); // the event loop runs between reading the block and handing it over
-      await t.commit({ lockTimeout: options.lockTimeout }).catch((e) => Promise.reject(withBlockLine(e, b)));
+      await t.commit(commitOptions).catch((e) => Promise.reject(withBlockLine(e, b)));
       continue;
     }
-    await Table.update(b.table, { ...where, lockTimeout: options.lockTimeout }, (t) => applyBlock(t, b, options)).catch((e) =>
+    await Table.update(b.table, { ...where, ...commitOptions }, (t) => applyBlock(t, b, options)).catch((e) =>
       Promise.reject(withBlockLine(e, b)),
     );
   }
@@ -230,6 +236,7 @@ export async function restore(text: string, options: RestoreOptions = {}): Promi
 
 export function restoreSync(text: string, options: RestoreOptions = {}): void {
   checkRestoreOptions(options);
+  checkSignal(options.signal, 'the restore');
   if (options.dryRun) throw argumentError('a dry run needs the kernel in a scratch namespace, asynchronously: use restore(text, { dryRun: true })');
   const family = options.family ?? 'ipv4';
   const backend = whichBackendSync({ family, netns: options.netns, backend: options.backend });

@@ -6,15 +6,16 @@
  */
 import { present, type CommitOptions } from './table-options.js';
 import { explainCommitError, explainCommitErrorWithRule } from './commit-errors.js';
-import { argumentError } from './errors.js';
-import { checkTimeout, lockPath } from './lock.js';
+import { abortError, argumentError, checkSignal } from './errors.js';
+import { acquireLock, checkTimeout, lockPath, releaseLock } from './lock.js';
 import { withNetnsFd } from './netns.js';
 import type { TableState } from './table-state.js';
 import { validateSnapshot, type Validation } from './validate.js';
 import { checkOptionsObject } from './words.js';
 
 function commitRequest(s: TableState, options: CommitOptions) {
-  checkOptionsObject(options, 'commit options', ['lockTimeout']);
+  checkOptionsObject(options, 'commit options', ['lockTimeout', 'signal']);
+  checkSignal(options.signal, `the commit of ${s.table}`);
   s.mutable();
   const timeout = checkTimeout(options.lockTimeout);
   if (s.detached) {
@@ -36,10 +37,14 @@ function commitRequest(s: TableState, options: CommitOptions) {
 
 export async function commitTable(s: TableState, options: CommitOptions): Promise<void> {
   const req = commitRequest(s, options);
+  // With a signal, the lock is waited for here, on timers, where the wait can be given up.
+  const held = options.signal && req.lockPath ? await acquireLock(req.lockTimeoutMs, options.signal) : -1;
   try {
-    await withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, netnsFd }, true));
+    await withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, ...(held >= 0 ? { lockPath: '' } : {}), netnsFd }, true));
   } catch (e) {
     throw await explainCommitErrorWithRule(e, s.table, s.snap, () => validateTable(s));
+  } finally {
+    if (held >= 0) releaseLock(held);
   }
   s.spent = true;
 }
@@ -54,8 +59,18 @@ export function commitTableSync(s: TableState, options: CommitOptions): void {
   s.spent = true;
 }
 
-export function validateTable(s: TableState): Promise<Validation> {
-  return validateSnapshot(s.family, s.table, s.snap, s.backend.name);
+export function validateTable(s: TableState, options: { signal?: AbortSignal } = {}): Promise<Validation> {
+  checkOptionsObject(options, 'validate options', ['signal']);
+  const { signal } = options;
+  checkSignal(signal, `the validation of ${s.table}`);
+  const run = validateSnapshot(s.family, s.table, s.snap, s.backend.name);
+  if (!signal) return run;
+  // The check runs in a scratch namespace of its own: given up, it finishes there unseen.
+  return new Promise<Validation>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, `the validation of ${s.table}`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function fromKernel(s: TableState): void {

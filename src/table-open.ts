@@ -6,7 +6,7 @@
  * (TableMaker), so that the class itself stays the commands.
  */
 import type { Backend, Read } from './backend.js';
-import { IptcError } from './errors.js';
+import { IptcError, checkSignal } from './errors.js';
 import { legacy } from './legacy.js';
 import { acquireLock, acquireLockSync, checkTimeout, releaseLock } from './lock.js';
 import type { FamilyName } from './native.js';
@@ -75,10 +75,11 @@ export function detachedTable(name: string, family: FamilyName, base?: Table): T
 }
 
 export async function updateTable(name: string, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
-  const { retries = 5, lockTimeout, ...open } = options;
+  const { retries = 5, lockTimeout, signal, ...open } = options;
   checkOptions(name, open);
   for (let attempt = 0; ; attempt++) {
-    const lock = await acquireLock(checkTimeout(lockTimeout));
+    checkSignal(signal, `the update of ${name}`);
+    const lock = await acquireLock(checkTimeout(lockTimeout), signal);
     try {
       const t = await openTable(name, open, true);
       maker.holdLock(t);
@@ -94,8 +95,9 @@ export async function updateTable(name: string, options: UpdateOptions, change: 
 }
 
 export function updateTableSync(name: string, options: UpdateOptions, change: (table: Table) => unknown): Table {
-  const { retries = 5, lockTimeout, ...open } = options;
+  const { retries = 5, lockTimeout, signal, ...open } = options;
   checkOptions(name, open);
+  checkSignal(signal, `the update of ${name}`);
   for (let attempt = 0; ; attempt++) {
     const lock = acquireLockSync(checkTimeout(lockTimeout));
     try {

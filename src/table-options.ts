@@ -38,6 +38,12 @@ export interface TableOptions {
 export interface CommitOptions {
   /** How long to wait for the xtables lock, in ms (default 10000; 0: do not wait; -1: forever). */
   lockTimeout?: number;
+  /**
+   * Gives up (rejecting with code ABORT_ERR) when it fires before the kernel
+   * commit begins: while waiting for the lock, or before a restore's next
+   * table. A kernel commit that has begun completes: it is atomic either way.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Chain {

@@ -380,7 +380,7 @@ export class Table {
    * await t.commit({ lockTimeout: 5000 });
    * ```
    */
-  commit(options: CommitOptions = {}): Promise<void> {
+  async commit(options: CommitOptions = {}): Promise<void> {
     return commitTable(this.#s, options);
   }
 
@@ -394,8 +394,8 @@ export class Table {
    * rule the kernel refuses (chain, position, rule, the kernel's errno).
    * Needs CAP_SYS_ADMIN (for the namespace).
    */
-  validate(): Promise<Validation> {
-    return validateTable(this.#s);
+  async validate(options: { signal?: AbortSignal } = {}): Promise<Validation> {
+    return validateTable(this.#s, options);
   }
 
   /** Reads the table again into this object, dropping uncommitted changes. */
