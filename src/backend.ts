@@ -57,6 +57,7 @@ export interface Backend {
   /** `forChange`: read to change and commit at once (Table.update); a backend may answer from what it last knew (nft). */
   read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: true, forChange?: boolean): Promise<Read | null>;
   read(family: FamilyName, table: string, netnsFd: number, create: boolean, async: false, forChange?: boolean): Read | null;
-  commit(c: CommitRequest, async: true): Promise<void>;
-  commit(c: CommitRequest, async: false): void;
+  /** Commits; resolves to what extensions warned of while parsing rules not parsed before ('' for nothing). */
+  commit(c: CommitRequest, async: true): Promise<string>;
+  commit(c: CommitRequest, async: false): string;
 }

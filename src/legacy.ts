@@ -27,13 +27,13 @@ function read(family: FamilyName, table: string, fd: number, create: boolean, as
   return toRead(family, table, native.readTable(family, table, fd, false, create));
 }
 
-function commit(c: CommitRequest, async: true): Promise<void>;
-function commit(c: CommitRequest, async: false): void;
-function commit(c: CommitRequest, async: boolean): void | Promise<void> {
+function commit(c: CommitRequest, async: true): Promise<string>;
+function commit(c: CommitRequest, async: false): string;
+function commit(c: CommitRequest, async: boolean): string | Promise<string> {
   const plan = c.snapshot.plan();
   const expect = expectOf(c.base, c.readUnderLock);
   if (async) return native.commitTable(c.family, c.table, c.netnsFd, plan, expect, c.lockPath, c.lockTimeoutMs, true);
-  native.commitTable(c.family, c.table, c.netnsFd, plan, expect, c.lockPath, c.lockTimeoutMs, false);
+  return native.commitTable(c.family, c.table, c.netnsFd, plan, expect, c.lockPath, c.lockTimeoutMs, false);
 }
 
 export const legacy: Backend = { name: 'legacy', read, commit };

@@ -175,8 +175,8 @@ export interface Native {
   /** reuse: for a change (see src-native/nft/known.h): the table as last known while the generation has not moved. */
   nftReadTable(family: FamilyName, table: string, netnsFd: number, async: false, reuse?: boolean): NativeNftTable | NativeAbsent;
   nftReadTable(family: FamilyName, table: string, netnsFd: number, async: true, reuse?: boolean): Promise<NativeNftTable | NativeAbsent>;
-  nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: false): void;
-  nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: true): Promise<void>;
+  nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: false): string;
+  nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: true): Promise<string>;
   nftCounters(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftCounters;
   nftCounters(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftCounters>;
   backendFacts(family: FamilyName, netnsFd: number, async: false): NativeBackendFacts;
@@ -198,9 +198,9 @@ export interface Native {
   /** The plan's rules as iptables-save `-A` lines (with `[p:b] ` when counters). */
   saveRules(family: FamilyName, plan: NativePlan, counters: boolean): string;
   commitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect,
-    lockPath: string, lockTimeoutMs: number, async: false): void;
+    lockPath: string, lockTimeoutMs: number, async: false): string;
   commitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect,
-    lockPath: string, lockTimeoutMs: number, async: true): Promise<void>;
+    lockPath: string, lockTimeoutMs: number, async: true): Promise<string>;
   /** Takes the xtables lock; the fd holds it until lockRelease. (commitTable with lockPath '' then skips locking.) */
   lockAcquire(path: string, timeoutMs: number, async: false): number;
   lockAcquire(path: string, timeoutMs: number, async: true): Promise<number>;

@@ -36,15 +36,15 @@ function expectOf(base: Base): NativeExpect {
   return {};
 }
 
-function commit(c: CommitRequest, async: true): Promise<void>;
-function commit(c: CommitRequest, async: false): void;
-function commit(c: CommitRequest, async: boolean): void | Promise<void> {
+function commit(c: CommitRequest, async: true): Promise<string>;
+function commit(c: CommitRequest, async: false): string;
+function commit(c: CommitRequest, async: boolean): string | Promise<string> {
   const plan = c.snapshot.plan();
   // (No xtables lock: iptables-nft takes none; the batch is atomic, and made
   // against the generation it checked the table at.)
   const expect = { ...expectOf(c.base), remember: c.forChange === true };
   if (async) return native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expect, true);
-  native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expect, false);
+  return native.nftCommitTable(c.family, c.table, c.netnsFd, plan, expect, false);
 }
 
 export const nft: Backend = { name: 'nft', read, commit };

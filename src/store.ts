@@ -7,6 +7,7 @@
  * back parses them here), then the pool turns into an ordinary one with the
  * same numbers. Nothing here knows chains or commands: see snapshot.ts.
  */
+import { debug } from './debug.js';
 import { IptcError } from './errors.js';
 import { native, type FamilyName, type NativeParsed, type NativePlan, type NativePool, type NativeRules } from './native.js';
 import { describeOrigin, Pending, type Origin } from './pending.js';
@@ -57,6 +58,8 @@ export class RuleStore {
   readonly #zeroed = new Set<number>();
   /** Buffers of entries parsed elsewhere, and the pool each became. */
   readonly #adopted = new Map<Buffer, number>();
+  /** What extensions printed on stderr while this snapshot's rules were parsed (iptables' "Warning: ..."), in order. */
+  readonly warnings: string[] = [];
 
   constructor(family: FamilyName, table: string) {
     this.family = family;
@@ -100,6 +103,7 @@ export class RuleStore {
       }
     }
     this.#pools.push({ bytes: parsed.bytes, offsets: parsed.offsets, jumps: new Int32Array(n).fill(jump), specs: [] });
+    this.warn(parsed.warnings);
     return { refs: Array.from({ length: n }, (_, i) => refOf(pool, i)), warnings: parsed.warnings[0] ?? '' };
   }
 
@@ -142,6 +146,7 @@ export class RuleStore {
     } catch (e) {
       throw this.explainPending(e);
     }
+    this.warn(parsed.warnings);
     const L = LAYOUT[this.family];
     if (p.counters) {
       for (let i = 0; i < p.length; i++) {
@@ -157,6 +162,17 @@ export class RuleStore {
     pool.jumps = p.jumps.subarray(0, p.length);
     this.#pending = null;
     this.#pendingPool = -1;
+  }
+
+  /** Keeps (and traces) what extensions printed while parsing rules of this snapshot. */
+  warn(texts: readonly string[]): void {
+    for (const t of texts) {
+      for (const line of t.split('\n')) {
+        if (line.trim() === '') continue;
+        this.warnings.push(line.trim());
+        debug('%s %s: %s', this.family, this.table, line.trim());
+      }
+    }
   }
 
   /** Names the pending rule a parse error (with `index`) is about. */
@@ -234,6 +250,7 @@ export class RuleStore {
     const s = new RuleStore(this.family, this.table);
     s.#pools.push(...this.#pools.map((p) => ({ ...p, specs: [...p.specs] })));
     for (const z of this.#zeroed) s.#zeroed.add(z);
+    s.warnings.push(...this.warnings);
     if (this.#pending) {
       s.#pending = this.#pending.copy();
       s.#pendingPool = this.#pendingPool;

@@ -6,6 +6,7 @@
  */
 import { present, type CommitOptions } from './table-options.js';
 import { explainCommitError, explainCommitErrorWithRule } from './commit-errors.js';
+import { debug } from './debug.js';
 import { abortError, argumentError, checkSignal } from './errors.js';
 import { acquireLock, checkTimeout, lockPath, releaseLock } from './lock.js';
 import { withNetnsFd } from './netns.js';
@@ -35,28 +36,37 @@ function commitRequest(s: TableState, options: CommitOptions) {
   };
 }
 
+function traced(s: TableState, t0: number): void {
+  const rules = s.snap.chains.reduce((n, c) => n + c.length, 0);
+  debug('commit %s %s (%s): %d chains, %d rules, %d changes, %s ms', s.family, s.table, s.backend.name, s.snap.chains.length, rules, s.changes, (performance.now() - t0).toFixed(1));
+}
+
 export async function commitTable(s: TableState, options: CommitOptions): Promise<void> {
+  const t0 = performance.now();
   const req = commitRequest(s, options);
   // With a signal, the lock is waited for here, on timers, where the wait can be given up.
   const held = options.signal && req.lockPath ? await acquireLock(req.lockTimeoutMs, options.signal) : -1;
   try {
-    await withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, ...(held >= 0 ? { lockPath: '' } : {}), netnsFd }, true));
+    s.snap.store.warn([await withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, ...(held >= 0 ? { lockPath: '' } : {}), netnsFd }, true))]);
   } catch (e) {
     throw await explainCommitErrorWithRule(e, s.table, s.snap, () => validateTable(s));
   } finally {
     if (held >= 0) releaseLock(held);
   }
   s.spent = true;
+  traced(s, t0);
 }
 
 export function commitTableSync(s: TableState, options: CommitOptions): void {
+  const t0 = performance.now();
   const req = commitRequest(s, options);
   try {
-    withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, netnsFd }, false));
+    s.snap.store.warn([withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, netnsFd }, false))]);
   } catch (e) {
     throw explainCommitError(e, s.table, s.snap);
   }
   s.spent = true;
+  traced(s, t0);
 }
 
 export function validateTable(s: TableState, options: { signal?: AbortSignal } = {}): Promise<Validation> {

@@ -139,6 +139,15 @@ export class Table {
     return this.#s.base.kind === 'read';
   }
 
+  /**
+   * What libxtables' extensions warned of while this snapshot's rules were
+   * parsed, as iptables prints them on stderr ("Warning: weird character in
+   * interface ..."); also traced with NODE_DEBUG=iptc.
+   */
+  get warnings(): readonly string[] {
+    return this.#s.snap.store.warnings;
+  }
+
   /** True while the snapshot has changes not yet committed. */
   get dirty(): boolean {
     return this.#s.changes > 0;

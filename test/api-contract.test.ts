@@ -5,7 +5,7 @@
  * option keys refused, async errors with the caller's stack, and the
  * idempotent helpers, each checked against iptables-legacy doing the same.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +167,31 @@ describe('async errors', () => {
     expect(e?.code).toBe('ERR_IPTC_CONFLICT');
     expect(e!.stack).toMatch(/callerOfCommit/);
     expect(e!.stack!.split('\n')[0]).toBe(`IptcError: ${e!.message}`);
+  });
+});
+
+describe('warnings and tracing', () => {
+  it("libxtables' warnings reach the snapshot (parsed at once or at commit) and NODE_DEBUG=iptc, as iptables prints them", async () => {
+    const s = ns();
+    const theirs = s.try("iptables-legacy -w -A INPUT -i 'a b' -j ACCEPT").stderr.trim();
+    expect(theirs).toMatch(/^Warning: weird character in interface/);
+    const now = Table.openSync('filter', { netns: s.ns });
+    now.append('INPUT', ['-i', 'a b', '-j', 'ACCEPT']);
+    expect(now.warnings).toEqual([theirs]);
+    const later = await Table.open('filter', { netns: s.ns });
+    later.append('INPUT', ['-i', 'a b', '-j', 'ACCEPT']);
+    expect(later.warnings).toEqual([]);
+    await later.commit();
+    expect(later.warnings).toEqual([theirs]);
+    const script = `import('${join(process.cwd(), 'dist/index.js')}').then(async ({ Table }) => {
+      const t = await Table.open('filter', { netns: '${s.ns.path}' });
+      t.append('INPUT', ['-i', 'x y', '-j', 'DROP']);
+      await t.commit();
+    })`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'iptc' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^IPTC \d+: ipv4 filter: Warning: weird character in interface `x y'/m);
+    expect(r.stderr).toMatch(/^IPTC \d+: commit ipv4 filter \(legacy\): 3 chains, 3 rules, 1 changes, [\d.]+ ms$/m);
   });
 });
 

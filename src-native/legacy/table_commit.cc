@@ -35,7 +35,8 @@ class CommitJob : public Job, public CommitArgs {
     RunInNetns(*netns, failure, [&] { Commit(); });
   }
 
-  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+  // What extensions warned of while the pending rules were parsed.
+  Napi::Value Result(Napi::Env env) override { return Napi::String::New(env, plan.Warnings()); }
 
  private:
   void Conflict(const std::string& why) {

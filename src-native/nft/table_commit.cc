@@ -46,7 +46,8 @@ class NftCommitJob : public Job, public CommitArgs {
     });
   }
 
-  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+  // What extensions warned of while the pending rules were parsed.
+  Napi::Value Result(Napi::Env env) override { return Napi::String::New(env, plan.Warnings()); }
 
  private:
   void Conflict(const std::string& why) {

@@ -33,6 +33,12 @@ bool Plan::Prepare(const Family& fam, const std::string& table, Failure& failure
   return Expand(failure);
 }
 
+std::string Plan::Warnings() const {
+  std::string out;
+  for (const std::string& w : parsed.warnings) out += w;
+  return out;
+}
+
 bool Plan::Expand(Failure& failure) {
   size_t n = 0;
   for (size_t r = 0; r + 2 < runs.size(); r += 3) n += runs[r + 2];

@@ -90,6 +90,8 @@ struct Plan {
   bool Prepare(const Family& fam, const std::string& table, Failure& failure);
   // The entry of a rule (pending ones once parsed); nullptr when out of range.
   const char* Entry(const Family& fam, const PlanRule& r) const;
+  // What extensions printed while the pending rules were parsed ("" for nothing).
+  std::string Warnings() const;
 };
 
 // What every commit is given, whichever backend writes it: family, table,
