@@ -7,7 +7,7 @@
  */
 import { IptcError, withContext } from './errors.js';
 import type { Snapshot } from './snapshot.js';
-import type { Validation } from './validate.js';
+import type { Problem, Validation } from './validate.js';
 
 export function explainCommitError(e: unknown, table: string, snap: Snapshot): unknown {
   if (!(e instanceof IptcError)) return e;
@@ -29,22 +29,40 @@ export function explainCommitError(e: unknown, table: string, snap: Snapshot): u
   return e;
 }
 
+/** For a table the kernel refused as a whole: which rule it was, from a check in a scratch namespace. */
+function needsCulprit(e: unknown): e is IptcError {
+  return e instanceof IptcError && e.code === 'ERR_IPTC_COMMIT' && e.position === undefined;
+}
+
+function nameCulprit(out: IptcError, culprit: Problem | undefined): void {
+  if (!culprit || culprit.position <= 0) return;
+  out.chain = culprit.chain;
+  out.position = culprit.position;
+  out.rule = culprit.rule;
+  out.message += `: rule ${culprit.position} of chain ${culprit.chain} is the one refused: -A ${culprit.chain} ${culprit.rule}`;
+}
+
 /** explainCommitError, and for a table the kernel refused, the rule it refused. */
 export async function explainCommitErrorWithRule(e: unknown, table: string, snap: Snapshot, validate: () => Promise<Validation>): Promise<unknown> {
   const out = explainCommitError(e, table, snap);
-  if (out instanceof IptcError && out.code === 'ERR_IPTC_COMMIT' && out.position === undefined) {
-    let culprit;
+  if (needsCulprit(out)) {
+    // (No scratch namespace to be had, without CAP_SYS_ADMIN: the message stands without a rule.)
+    nameCulprit(out, await validate().then((v) => v.problems[0], () => undefined));
+  }
+  return out;
+}
+
+/** The same on the calling thread (commitSync): the same error, the rule named the same way. */
+export function explainCommitErrorWithRuleSync(e: unknown, table: string, snap: Snapshot, validate: () => Validation): unknown {
+  const out = explainCommitError(e, table, snap);
+  if (needsCulprit(out)) {
+    let culprit: Problem | undefined;
     try {
-      culprit = (await validate()).problems[0];
+      culprit = validate().problems[0];
     } catch {
-      // no scratch namespace to be had (no CAP_SYS_ADMIN): the message stands without a rule
+      // as above
     }
-    if (culprit && culprit.position > 0) {
-      out.chain = culprit.chain;
-      out.position = culprit.position;
-      out.rule = culprit.rule;
-      out.message += `: rule ${culprit.position} of chain ${culprit.chain} is the one refused: -A ${culprit.chain} ${culprit.rule}`;
-    }
+    nameCulprit(out, culprit);
   }
   return out;
 }

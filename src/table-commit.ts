@@ -5,13 +5,13 @@
  * @internal
  */
 import { present, type CommitOptions } from './table-options.js';
-import { explainCommitError, explainCommitErrorWithRule } from './commit-errors.js';
+import { explainCommitErrorWithRule, explainCommitErrorWithRuleSync } from './commit-errors.js';
 import { debug } from './debug.js';
 import { abortError, argumentError, checkSignal } from './errors.js';
 import { acquireLock, checkTimeout, lockPath, releaseLock } from './lock.js';
 import { withNetnsFd } from './netns.js';
 import type { TableState } from './table-state.js';
-import { validateSnapshot, type Validation } from './validate.js';
+import { validateSnapshot, validateSnapshotSync, type Validation } from './validate.js';
 import { checkOptionsObject } from './words.js';
 
 function commitRequest(s: TableState, options: CommitOptions) {
@@ -53,8 +53,9 @@ export async function commitTable(s: TableState, options: CommitOptions): Promis
   } finally {
     if (held >= 0) releaseLock(held);
   }
-  s.spent = true;
   traced(s, t0);
+  s.spent = true;
+  s.changes = 0;
 }
 
 export function commitTableSync(s: TableState, options: CommitOptions): void {
@@ -63,10 +64,11 @@ export function commitTableSync(s: TableState, options: CommitOptions): void {
   try {
     s.snap.store.warn([withNetnsFd(s.netns, (netnsFd) => s.backend.commit({ ...req, netnsFd }, false))]);
   } catch (e) {
-    throw explainCommitError(e, s.table, s.snap);
+    throw explainCommitErrorWithRuleSync(e, s.table, s.snap, () => validateTableSync(s));
   }
-  s.spent = true;
   traced(s, t0);
+  s.spent = true;
+  s.changes = 0;
 }
 
 export function validateTable(s: TableState, options: { signal?: AbortSignal } = {}): Promise<Validation> {
@@ -81,6 +83,10 @@ export function validateTable(s: TableState, options: { signal?: AbortSignal } =
     signal.addEventListener('abort', onAbort, { once: true });
     run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+export function validateTableSync(s: TableState): Validation {
+  return validateSnapshotSync(s.family, s.table, s.snap, s.backend.name);
 }
 
 function fromKernel(s: TableState): void {

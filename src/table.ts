@@ -29,7 +29,7 @@ import { ruleRefs, ruleSpecs } from './rulein.js';
 import { chainInfo, type Chain, type CommitOptions, type TableOptions } from './table-options.js';
 import { blankTable, detachedTable, lendMaker, openTable, openTableSync, updateTable, updateTableSync, type UpdateOptions } from './table-open.js';
 import { createChain, deleteChains, flushChains, renameChain, setPolicy, zeroCounters } from './table-chains.js';
-import { commitTable, commitTableSync, reloadTable, reloadTableSync, validateTable } from './table-commit.js';
+import { commitTable, commitTableSync, reloadTable, reloadTableSync, validateTable, validateTableSync } from './table-commit.js';
 import { TableState } from './table-state.js';
 import { checkOptionsObject } from './words.js';
 export type { Chain, CommitOptions, TableOptions } from './table-options.js';
@@ -405,6 +405,11 @@ export class Table {
    */
   async validate(options: { signal?: AbortSignal } = {}): Promise<Validation> {
     return validateTable(this.#s, options);
+  }
+
+  /** validate() on the calling thread. */
+  validateSync(): Validation {
+    return validateTableSync(this.#s);
   }
 
   /** Reads the table again into this object, dropping uncommitted changes. */

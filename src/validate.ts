@@ -65,8 +65,12 @@ function subPlan(plan: NativePlan, end: number, out: ReadonlySet<number>): Nativ
   return { ...plan, chains, runs: Uint32Array.from(runs) };
 }
 
-/** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. */
-export async function validateSnapshot(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Promise<Validation> {
+/**
+ * The search, as steps: each yields a plan to try committing and is given
+ * back the kernel's error (or null); it returns every rule refused. Run by
+ * validateSnapshot (commits off the event loop) and validateSnapshotSync.
+ */
+function* search(family: FamilyName, table: string, snap: Snapshot): Generator<NativePlan, Validation, IptcError | null> {
   snap.store.parsePending();
   const plan = snap.plan();
   const chains = snap.chains;
@@ -79,50 +83,80 @@ export async function validateSnapshot(family: FamilyName, table: string, snap: 
     }
     throw new Error('no such rule');
   };
+  const problems: Problem[] = [];
+  const headError = yield subPlan(plan, 0, new Set());
+  if (headError) {
+    return { table, family, ok: false, problems: [{ chain: '', position: 0, rule: '', code: headError.code, errno: headError.errno, reason: `the chains or policies alone are refused: ${headError.message}` }] };
+  }
+  const out = new Set<number>();
+  for (;;) {
+    const all = yield subPlan(plan, n, out);
+    if (!all) break;
+    // Bisect: the rules before lo commit, those before hi do not.
+    let lo = 0;
+    let hi = n;
+    let err = all;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      const e = yield subPlan(plan, mid, out);
+      if (e) {
+        hi = mid;
+        err = e;
+      } else lo = mid;
+    }
+    const bad = hi - 1;
+    const [c, k] = where(bad);
+    const spec = specsOf(snap, [c.at(k)])[0]!;
+    problems.push({ chain: c.name, position: k + 1, rule: spec.trim(), code: err.code, errno: err.errno, reason: err.message });
+    out.add(bad);
+  }
+  return { table, family, ok: problems.length === 0, problems };
+}
+
+/** A trial commit's failure: the kernel's refusal (anything else is thrown on). The namespace is ours alone: no lock, no check of what was there. */
+function refusal(e: unknown): IptcError {
+  if (!(e instanceof IptcError)) throw e;
+  return e;
+}
+
+/** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. */
+export async function validateSnapshot(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Promise<Validation> {
   const ns = Netns.create();
   try {
-    // Commits the chains and the rules before `end` but `out`; the kernel's error, or null.
-    // (The namespace is ours alone: no xtables lock, no check of what was there.)
-    const attempt = async (end: number, out: ReadonlySet<number>): Promise<IptcError | null> => {
+    const steps = search(family, table, snap);
+    for (let step = steps.next(); ; ) {
+      if (step.done) return step.value;
+      let err: IptcError | null = null;
+      // (The kernel that would take the table: nf_tables checks what xtables does not, and the other way round.)
       try {
-        const part = subPlan(plan, end, out);
-        // (The kernel that would take the table: nf_tables checks what xtables does not, and the other way round.)
-        if (backend === 'nft') await native.nftCommitTable(family, table, ns.fd, part, {}, true);
-        else await native.commitTable(family, table, ns.fd, part, {}, '', 0, true);
-        return null;
+        if (backend === 'nft') await native.nftCommitTable(family, table, ns.fd, step.value, {}, true);
+        else await native.commitTable(family, table, ns.fd, step.value, {}, '', 0, true);
       } catch (e) {
-        if (!(e instanceof IptcError)) throw e;
-        return e;
+        err = refusal(e);
       }
-    };
-    const problems: Problem[] = [];
-    const headError = await attempt(0, new Set());
-    if (headError) {
-      return { table, family, ok: false, problems: [{ chain: '', position: 0, rule: '', code: headError.code, errno: headError.errno, reason: `the chains or policies alone are refused: ${headError.message}` }] };
+      step = steps.next(err);
     }
-    const out = new Set<number>();
-    for (;;) {
-      const all = await attempt(n, out);
-      if (!all) break;
-      // Bisect: the rules before lo commit, those before hi do not.
-      let lo = 0;
-      let hi = n;
-      let err = all;
-      while (hi - lo > 1) {
-        const mid = (lo + hi) >> 1;
-        const e = await attempt(mid, out);
-        if (e) {
-          hi = mid;
-          err = e;
-        } else lo = mid;
+  } finally {
+    ns.close();
+  }
+}
+
+/** validateSnapshot on the calling thread. */
+export function validateSnapshotSync(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Validation {
+  const ns = Netns.create();
+  try {
+    const steps = search(family, table, snap);
+    for (let step = steps.next(); ; ) {
+      if (step.done) return step.value;
+      let err: IptcError | null = null;
+      try {
+        if (backend === 'nft') native.nftCommitTable(family, table, ns.fd, step.value, {}, false);
+        else native.commitTable(family, table, ns.fd, step.value, {}, '', 0, false);
+      } catch (e) {
+        err = refusal(e);
       }
-      const bad = hi - 1;
-      const [c, k] = where(bad);
-      const spec = specsOf(snap, [c.at(k)])[0]!;
-      problems.push({ chain: c.name, position: k + 1, rule: spec.trim(), code: err.code, errno: err.errno, reason: err.message });
-      out.add(bad);
+      step = steps.next(err);
     }
-    return { table, family, ok: problems.length === 0, problems };
   } finally {
     ns.close();
   }

@@ -221,7 +221,9 @@ describe('idempotent helpers', () => {
     t.clearChain('tmp');
     t.append('tmp', '-j RETURN');
     t.clearChain('tmp');
+    expect(t.dirty).toBe(true);
     t.commitSync();
+    expect(t.dirty).toBe(false);
     expect(ours.save()).toBe(ref.save());
     const again = Table.openSync('filter', { netns: ours.ns });
     expect(again.deleteIfExists('svc', '-p tcp --dport 80 -j ACCEPT')).toBe(true);

@@ -34,6 +34,21 @@ for (const family of ['ipv4', 'ipv6'] as const) {
       expect(e.position).toBe(1);
       expect(e.rule).toBe('-j MASQUERADE');
       expect(s.save(family, 'filter', true)).toBe(before);
+      // The same mistake committed synchronously: the same error, the rule named the same way.
+      const u = Table.openSync('filter', { family, netns: s.ns });
+      u.append('OUTPUT', '-p udp -j ACCEPT').append('OUTPUT', '-j MASQUERADE');
+      let sync: IptcError | undefined;
+      try {
+        u.commitSync();
+      } catch (x) {
+        sync = x as IptcError;
+      }
+      expect(sync).toMatchObject({ code: 'ERR_IPTC_COMMIT', errno: 22, chain: 'OUTPUT', position: 2, rule: '-j MASQUERADE' });
+      expect(sync!.message).toBe(e.message.replace('rule 1 of chain OUTPUT', 'rule 2 of chain OUTPUT'));
+      expect(s.save(family, 'filter', true)).toBe(before);
+      const v = u.validateSync();
+      expect(v.problems.map((p) => [p.chain, p.position, p.rule])).toEqual([['OUTPUT', 2, '-j MASQUERADE']]);
+      expect((await u.validate()).problems).toEqual(v.problems);
     });
 
     it('names the rule that closes a loop', () => {
