@@ -127,4 +127,24 @@ describe('package entry points', () => {
       expect(importers('dist/index.d.ts')).not.toMatch(/from file '[^']*consumer\.cts'/);
     });
   });
+
+  it('npm pack refuses a tarball without the prebuilt addon or dist/, naming the command that makes one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iptc-prepack-'));
+    try {
+      mkdirSync(join(dir, 'scripts'));
+      writeFileSync(join(dir, 'scripts', 'prepack-check.mjs'), readFileSync(join(root, 'scripts', 'prepack-check.mjs')));
+      const check = () => spawnSync(process.execPath, [join(dir, 'scripts', 'prepack-check.mjs')], { encoding: 'utf8' });
+      let r = check();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/not packing without prebuilds\/linux-x64\/\*\.node .*dist\/index\.js/);
+      expect(r.stderr).toContain('npm run prebuilds -- --pack DIR');
+      for (const f of ['dist/cli', 'prebuilds/linux-x64']) mkdirSync(join(dir, f), { recursive: true });
+      for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs.cjs', 'dist/cli/main.js', 'prebuilds/linux-x64/iptc-node.napi.glibc.node']) writeFileSync(join(dir, f), '');
+      r = check();
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.prepack).toBe('node scripts/prepack-check.mjs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
