@@ -9,9 +9,10 @@ import type { Snapshot } from './snapshot.js';
 
 export type BackendName = 'legacy' | 'nft';
 
-/** What a snapshot was read from: the kernel's table (to check it is unchanged at commit), or nothing yet. */
+/** What a snapshot was read from: the kernel's table (to check it is unchanged at commit), or nothing yet. @internal */
 export type Base = { kind: 'read'; blob: Buffer; entries: number } | { kind: 'absent' } | { kind: 'none' };
 
+/** @internal */
 export interface Read {
   snapshot: Snapshot;
   base: Base;
@@ -36,6 +37,7 @@ export interface SkippedRule {
   nft: string;
 }
 
+/** @internal */
 export interface CommitRequest {
   family: FamilyName;
   table: string;
@@ -51,6 +53,7 @@ export interface CommitRequest {
   forChange?: boolean;
 }
 
+/** @internal */
 export interface Backend {
   readonly name: BackendName;
   /** null: the table does not exist (and `create` was false). */

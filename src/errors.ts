@@ -82,20 +82,21 @@ export class IptcError extends Error {
   }
 }
 
-/** Rejects as Node's own calls do when their AbortSignal fires: code ABORT_ERR, the reason as cause. */
-export function abortError(signal: AbortSignal, what: string): IptcError {
+/** Rejects as Node's own calls do when their AbortSignal fires: code ABORT_ERR, the reason as cause. @internal */
+export function abortError(signal: { reason?: unknown }, what: string): IptcError {
   const e = new IptcError(`${what} was aborted`, { code: 'ABORT_ERR' });
   (e as { cause?: unknown }).cause = signal.reason;
   return e;
 }
 
-/** Throws abortError when the signal has fired (a signal of the wrong type is ERR_IPTC_ARGUMENT). */
-export function checkSignal(signal: AbortSignal | undefined, what: string): void {
+/** Throws abortError when the signal has fired (a signal of the wrong type is ERR_IPTC_ARGUMENT). @internal */
+export function checkSignal(signal: { aborted: boolean; reason?: unknown } | undefined, what: string): void {
   if (signal === undefined) return;
   if (!(signal instanceof AbortSignal)) throw argumentError(`signal must be an AbortSignal, got ${show(signal)}`);
   if (signal.aborted) throw abortError(signal, what);
 }
 
+/** @internal */
 export function argumentError(message: string, details: Omit<IptcErrorDetails, 'code'> = {}): IptcError {
   return new IptcError(message, { code: 'ERR_IPTC_ARGUMENT', ...details });
 }
@@ -104,7 +105,7 @@ export function isIptcError(e: unknown): e is IptcError {
   return e instanceof IptcError;
 }
 
-/** Adds context (line, chain, ...) to an IptcError and prefixes its message. */
+/** Adds context (line, chain, ...) to an IptcError and prefixes its message. @internal */
 export function withContext(e: unknown, prefix: string, details: Partial<IptcErrorDetails>): unknown {
   if (!(e instanceof IptcError)) return e;
   e.message = `${prefix}: ${e.message}`;
@@ -112,7 +113,7 @@ export function withContext(e: unknown, prefix: string, details: Partial<IptcErr
   return e;
 }
 
-/** A value as an error message quotes it (JSON where possible: bigints and cycles too). */
+/** A value as an error message quotes it (JSON where possible: bigints and cycles too). @internal */
 export function show(x: unknown): string {
   try {
     const j = JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));

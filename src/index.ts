@@ -1,4 +1,5 @@
 export { Table, type Chain, type TableOptions, type CommitOptions } from './table.js';
+export type { AbortSignalLike } from './table-options.js';
 export { Netns, type NetnsOption } from './netns.js';
 export { IptcError, isIptcError, type IptcErrorCode, type IptcErrorDetails } from './errors.js';
 export type { DecodedRule, RuleInput, Match, MatchInput, Target, TargetInput, Option, OptionsInput, OptionValue, Counters, Inversions, Verdict } from './rule.js';

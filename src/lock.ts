@@ -33,7 +33,7 @@ function timedOut(path: string, timeoutMs: number): IptcError {
  * on the lock could starve the very read and commit the holder needs to
  * finish (libuv has four). Returns the fd that holds it (see releaseLock).
  */
-export async function acquireLock(timeoutMs: number, signal?: AbortSignal): Promise<number> {
+export async function acquireLock(timeoutMs: number, signal?: { aborted: boolean; reason?: unknown }): Promise<number> {
   const path = lockPath();
   const deadline = Date.now() + (timeoutMs < 0 ? 0 : timeoutMs);
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {

@@ -9,7 +9,7 @@ import { IptcError } from './errors.js';
 
 export type FamilyName = 'ipv4' | 'ipv6';
 
-/** Rules printed for rule objects: columns, not objects (see src-native/xt/print.h). */
+/** Rules printed for rule objects: columns, not objects (see src-native/xt/print.h). @internal */
 export interface NativeRules {
   /** Per rule what iptables-save prints after `-A CHAIN` (leading space), each followed by a NUL. */
   specs: string;
@@ -26,10 +26,10 @@ export interface NativeRules {
   headFlags: Uint8Array;
 }
 
-/** A chain as read: name, hook (-1: user chain), policy verdict, policy counters, the foot's entry index, its rules. */
+/** A chain as read: name, hook (-1: user chain), policy verdict, policy counters, the foot's entry index, its rules. @internal */
 export type NativeChain = [name: string, hook: number, policy: number, packets: bigint, bytes: bigint, footIndex: number, first: number, count: number];
 
-/** A legacy table as read: the kernel's bytes and where each chain and rule is in them. */
+/** A legacy table as read: the kernel's bytes and where each chain and rule is in them. @internal */
 export interface NativeTable {
   blob: Buffer;
   numEntries: number;
@@ -40,11 +40,12 @@ export interface NativeTable {
   jumps: Int32Array;
 }
 
+/** @internal */
 export interface NativeAbsent {
   absent: true;
 }
 
-/** An iptables-nft table as read: in the same form as a legacy one (entries laid out as the legacy kernel would), and what is nf_tables' own. */
+/** An iptables-nft table as read: in the same form as a legacy one (entries laid out as the legacy kernel would), and what is nf_tables' own. @internal */
 export interface NativeNftTable extends NativeTable {
   /** Per rule: its nf_tables handle. */
   handles: BigUint64Array;
@@ -58,7 +59,7 @@ export interface NativeNftTable extends NativeTable {
   present: string[];
 }
 
-/** An iptables-nft table's counters: per rule (dump order) its handle and packets, bytes; per base chain its policy's. */
+/** An iptables-nft table's counters: per rule (dump order) its handle and packets, bytes; per base chain its policy's. @internal */
 export interface NativeNftCounters {
   genid: number;
   handles: BigUint64Array;
@@ -66,13 +67,14 @@ export interface NativeNftCounters {
   policies: [chain: string, packets: bigint, bytes: bigint][];
 }
 
-/** What each kernel firewall holds in a namespace, for one family (see src-native/which.cc). */
+/** What each kernel firewall holds in a namespace, for one family (see src-native/which.cc). @internal */
 export interface NativeBackendFacts {
   legacyTables: string[];
   legacyWithRules: string[];
   nftTables: string[];
 }
 
+/** @internal */
 export interface NativeParsed {
   /** The entries, back to back. */
   bytes: Buffer;
@@ -84,10 +86,10 @@ export interface NativeParsed {
   warnings: string[];
 }
 
-/** A chain of a plan: name, hook (-1: user chain), policy verdict, counter mode, counters, old foot (-1 none, -2 the kernel's), rule count. */
+/** A chain of a plan: name, hook (-1: user chain), policy verdict, counter mode, counters, old foot (-1 none, -2 the kernel's), rule count. @internal */
 export type NativePlanChain = [name: string, hook: number, policy: number, mode: number, packets: bigint, bytes: bigint, oldFoot: number, count: number];
 
-/** A pool of rules: their entries back to back, where each starts, the chain id each jumps to (-1: none). */
+/** A pool of rules: their entries back to back, where each starts, the chain id each jumps to (-1: none). @internal */
 export interface NativePool {
   bytes: Buffer;
   /** Absent for rules not parsed yet (the pending pool). */
@@ -97,7 +99,7 @@ export interface NativePool {
   entryIndex?: Uint32Array;
 }
 
-/** A table described for printing or committing (src-native/xt/plan.h). */
+/** A table described for printing or committing (src-native/xt/plan.h). @internal */
 export interface NativePlan {
   pools: NativePool[];
   chains: NativePlanChain[];
@@ -117,7 +119,7 @@ export interface NativePlan {
   pending?: { pool: number; words: Buffer; counts: Uint32Array; chainJumps: Uint8Array; counters?: BigUint64Array };
 }
 
-/** iptables-restore input turned into operations (src-native/xt/restore.h). */
+/** iptables-restore input turned into operations (src-native/xt/restore.h). @internal */
 export interface NativeCompiled {
   /** table, line of its *table, first op, op count */
   blocks: [string, number, number, number][];
@@ -131,7 +133,7 @@ export interface NativeCompiled {
   error?: IptcError;
 }
 
-/** What a commit checks the kernel's table against first. */
+/** What a commit checks the kernel's table against first. @internal */
 export interface NativeExpect {
   /** The table as the snapshot read it (its entries). */
   base?: Buffer;
@@ -144,24 +146,28 @@ export interface NativeExpect {
   remember?: boolean;
 }
 
+/** @internal */
 export interface NativeCounterLayout {
   version: number;
   chains: { name: string; builtin: boolean; first: number; count: number; policy: number }[];
   keys: BigUint64Array;
 }
 
+/** @internal */
 export interface NativeCounterRead {
   counters: BigUint64Array;
   /** Present when the table's rules changed since the last read (and on the first). */
   layout?: NativeCounterLayout;
 }
 
+/** @internal */
 export interface NativeCounterReader {
   read(async: false): NativeCounterRead;
   read(async: true): Promise<NativeCounterRead>;
   close(): void;
 }
 
+/** @internal */
 export interface Native {
   CounterReader: new (family: FamilyName, table: string, netnsFd: number) => NativeCounterReader;
   setErrorClass(cls: typeof IptcError): void;
@@ -234,6 +240,7 @@ function load(): Native {
  * An error the addon rejects a promise with is made on the event loop's
  * turn after the work, with no JavaScript frames: give it the stack of the
  * call that started the work (with V8's async frames, the caller's own).
+ * @internal
  */
 export function withCallerStack<T>(p: Promise<T>): Promise<T> {
   const site = new Error();
@@ -258,5 +265,6 @@ function withCallerStacks(n: Native): Native {
   return out as unknown as Native;
 }
 
+/** @internal */
 export const native: Native = withCallerStacks(load());
 native.setErrorClass(IptcError);

@@ -76,6 +76,7 @@ export type NetnsOption = Netns | string | undefined;
 /**
  * Runs `fn` with a namespace fd for `netns` (-1 for the caller's own), opening
  * names and paths for the duration of the call only.
+ * @internal
  */
 export function withNetnsFd<T>(netns: NetnsOption, fn: (fd: number) => T): T {
   if (netns === undefined) return fn(-1);
@@ -100,6 +101,7 @@ export function withNetnsFd<T>(netns: NetnsOption, fn: (fd: number) => T): T {
  * each call dups the fd it is given when it is made, but a caller may close
  * its Netns between two of them (and the number then names another one), so
  * the work gets its own hold on the namespace for its whole length.
+ * @internal
  */
 export async function withHeldNetnsFd<T>(fd: number, fn: (fd: number) => Promise<T>): Promise<T> {
   if (fd < 0) return fn(fd);

@@ -135,7 +135,7 @@ function saveWords(text: string): string[] {
   return out;
 }
 
-/** Splits a save() text (` --dport 22 ! --syn`) into options. */
+/** Splits a save() text (` --dport 22 ! --syn`) into options. @internal */
 export function parseOptions(text: string): Option[] {
   const out: Option[] = [];
   let invert = false;
@@ -200,6 +200,7 @@ class RuleObject {
  * The rules of one native result (printed by the addon): their specs at
  * once, their objects on demand. One of these serves thousands of rules, so
  * no per-rule closure or column object is made until asked.
+ * @internal
  */
 export class RuleSource {
   readonly family: FamilyName;
@@ -288,7 +289,7 @@ export class RuleSource {
   }
 }
 
-/** The iptables words for a rule object (what you would type after `iptables -A CHAIN`). */
+/** The iptables words for a rule object (what you would type after `iptables -A CHAIN`). @internal */
 export function ruleWords(rule: RuleInput): string[] {
   const w: string[] = [];
   const inv = rule.invert ?? {};

@@ -12,7 +12,7 @@ import { CounterMode, indexOf, poolOf, refOf, RuleStore } from './store.js';
 
 export type Policy = 'ACCEPT' | 'DROP';
 
-/** The built-in chains the kernel gives each table, and their hooks. */
+/** The built-in chains the kernel gives each table, and their hooks. @internal */
 export const BUILTINS: Record<string, readonly string[]> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
@@ -26,10 +26,10 @@ const HOOKS = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 const VERDICT = { ACCEPT: -2, DROP: -1 } as const;
 const POLICY: Record<number, Policy> = { [-2]: 'ACCEPT', [-1]: 'DROP' };
 
-/** Rules as runs of consecutive references: [pool, first index, count]. */
+/** Rules as runs of consecutive references: [pool, first index, count]. @internal */
 export type Run = [pool: number, from: number, count: number];
 
-/** References as runs of consecutive ones. */
+/** References as runs of consecutive ones. @internal */
 export function runsOf(refs: readonly number[]): Run[] {
   const out: Run[] = [];
   for (let i = 0; i < refs.length; ) {
@@ -51,6 +51,7 @@ const MAX_RUNS = 64;
  * appends one run per block of -A lines), so that reading, restoring and
  * committing whole tables does no work per rule in JavaScript; positional
  * edits turn them into a list.
+ * @internal
  */
 export class ChainState {
   readonly id: number;
@@ -158,6 +159,7 @@ function byName(a: ChainState, b: ChainState): number {
   return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
 }
 
+/** @internal */
 export class Snapshot {
   readonly store: RuleStore;
   /** -X with no chain ran (what iptables-nft takes to drop idle base chains). */

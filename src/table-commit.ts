@@ -4,7 +4,7 @@
  * explained by commit-errors.ts: the chain and rule to blame.
  * @internal
  */
-import { present, type CommitOptions } from './table-options.js';
+import { present, type AbortSignalLike, type CommitOptions } from './table-options.js';
 import { explainCommitErrorWithRule, explainCommitErrorWithRuleSync } from './commit-errors.js';
 import { debug } from './debug.js';
 import { abortError, argumentError, checkSignal } from './errors.js';
@@ -71,7 +71,7 @@ export function commitTableSync(s: TableState, options: CommitOptions): void {
   s.changes = 0;
 }
 
-export function validateTable(s: TableState, options: { signal?: AbortSignal } = {}): Promise<Validation> {
+export function validateTable(s: TableState, options: { signal?: AbortSignalLike } = {}): Promise<Validation> {
   checkOptionsObject(options, 'validate options', ['signal']);
   const { signal } = options;
   checkSignal(signal, `the validation of ${s.table}`);

@@ -40,6 +40,7 @@ export function snapshotOf(t: Table): Snapshot {
   return maker.snapshotOf(t);
 }
 
+/** @internal */
 export async function openTable(name: string, options: TableOptions, forChange: boolean): Promise<Table> {
   const { family, netns, ifMissing, backend } = checkOptions(name, options);
   const [b, r] = await withNetnsFd(netns, (fd) =>
@@ -51,6 +52,7 @@ export async function openTable(name: string, options: TableOptions, forChange: 
   return maker.adopt(maker.make(name, family, netns, b, ...present(r, name, family, ifMissing), false), r, forChange);
 }
 
+/** @internal */
 export function openTableSync(name: string, options: TableOptions, forChange: boolean): Table {
   const { family, netns, ifMissing, backend } = checkOptions(name, options);
   const [b, r] = withNetnsFd(netns, (fd) => {
@@ -60,6 +62,7 @@ export function openTableSync(name: string, options: TableOptions, forChange: bo
   return maker.adopt(maker.make(name, family, netns, b, ...present(r, name, family, ifMissing), true), r, forChange);
 }
 
+/** @internal */
 export function blankTable(name: string, options: TableOptions): Table {
   const { family, netns, backend } = checkOptions(name, options);
   if (!BUILTINS[name]) throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
@@ -67,6 +70,7 @@ export function blankTable(name: string, options: TableOptions): Table {
   return maker.make(name, family, netns, b, Snapshot.pristine(family, name, true), { kind: 'none' }, false);
 }
 
+/** @internal */
 export function detachedTable(name: string, family: FamilyName, base?: Table): Table {
   const snap = base ? maker.snapshotOf(base).copy() : Snapshot.pristine(family, name);
   const t = maker.make(name, family, undefined, base ? maker.backendOf(base) : legacy, snap, { kind: 'none' }, true);
@@ -74,6 +78,7 @@ export function detachedTable(name: string, family: FamilyName, base?: Table): T
   return t;
 }
 
+/** @internal */
 export async function updateTable(name: string, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
   const { retries = 5, lockTimeout, signal, ...open } = options;
   checkOptions(name, open);
@@ -94,6 +99,7 @@ export async function updateTable(name: string, options: UpdateOptions, change: 
   }
 }
 
+/** @internal */
 export function updateTableSync(name: string, options: UpdateOptions, change: (table: Table) => unknown): Table {
   const { retries = 5, lockTimeout, signal, ...open } = options;
   checkOptions(name, open);

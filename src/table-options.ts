@@ -35,6 +35,17 @@ export interface TableOptions {
   backend?: BackendChoice;
 }
 
+/**
+ * What iptc-node reads of an AbortSignal (the global one, Node's or the
+ * DOM's, fits): declared here so that the declarations need no @types/node.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface CommitOptions {
   /** How long to wait for the xtables lock, in ms (default 10000; 0: do not wait; -1: forever). */
   lockTimeout?: number;
@@ -43,7 +54,7 @@ export interface CommitOptions {
    * commit begins: while waiting for the lock, or before a restore's next
    * table. A kernel commit that has begun completes: it is atomic either way.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
 }
 
 export interface Chain {
@@ -60,6 +71,7 @@ export interface Chain {
 }
 
 
+/** @internal */
 export function chainInfo(c: ChainState, refs: Map<number, number>): Chain {
   const info: Chain = { name: c.name, builtin: c.builtin, references: refs.get(c.id) ?? 0, length: c.length };
   if (c.builtin) {
@@ -69,6 +81,7 @@ export function chainInfo(c: ChainState, refs: Map<number, number>): Chain {
   return withToJSON(info);
 }
 
+/** @internal */
 export function present(r: { snapshot: Snapshot; base: Base } | null, name: string, family: FamilyName, ifMissing: string): [Snapshot, Base] {
   if (r) return [r.snapshot, r.base];
   if (ifMissing === 'error') {
@@ -84,6 +97,7 @@ export function present(r: { snapshot: Snapshot; base: Base } | null, name: stri
   return [Snapshot.pristine(family, name), { kind: 'absent' }];
 }
 
+/** @internal */
 export function checkOptions(name: string, options: TableOptions): { family: FamilyName; netns: NetnsOption; ifMissing: 'empty' | 'error' | 'create'; backend: BackendChoice } {
   checkTableName(name);
   checkOptionsObject(options, 'options');

@@ -26,7 +26,7 @@ import type { Origin } from './pending.js';
 import type { ChainState, Policy, Snapshot } from './snapshot.js';
 import type { Validation } from './validate.js';
 import { ruleRefs, ruleSpecs } from './rulein.js';
-import { chainInfo, type Chain, type CommitOptions, type TableOptions } from './table-options.js';
+import { chainInfo, type AbortSignalLike, type Chain, type CommitOptions, type TableOptions } from './table-options.js';
 import { blankTable, detachedTable, lendMaker, openTable, openTableSync, updateTable, updateTableSync, type UpdateOptions } from './table-open.js';
 import { createChain, deleteChains, flushChains, renameChain, setPolicy, zeroCounters } from './table-chains.js';
 import { commitTable, commitTableSync, reloadTable, reloadTableSync, validateTable, validateTableSync } from './table-commit.js';
@@ -403,7 +403,7 @@ export class Table {
    * rule the kernel refuses (chain, position, rule, the kernel's errno).
    * Needs CAP_SYS_ADMIN (for the namespace).
    */
-  async validate(options: { signal?: AbortSignal } = {}): Promise<Validation> {
+  async validate(options: { signal?: AbortSignalLike } = {}): Promise<Validation> {
     return validateTable(this.#s, options);
   }
 

@@ -119,7 +119,7 @@ function refusal(e: unknown): IptcError {
   return e;
 }
 
-/** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. */
+/** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. @internal */
 export async function validateSnapshot(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Promise<Validation> {
   const ns = Netns.create();
   try {
@@ -141,7 +141,7 @@ export async function validateSnapshot(family: FamilyName, table: string, snap: 
   }
 }
 
-/** validateSnapshot on the calling thread. */
+/** validateSnapshot on the calling thread. @internal */
 export function validateSnapshotSync(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Validation {
   const ns = Netns.create();
   try {

@@ -24,13 +24,14 @@ import { nft } from './nftables.js';
 
 export type BackendChoice = BackendName | 'auto';
 
+/** @internal */
 export function checkBackend(b: unknown): BackendChoice {
   if (b === undefined) return 'auto';
   if (b !== 'legacy' && b !== 'nft' && b !== 'auto') throw argumentError(`backend must be 'legacy', 'nft' or 'auto', got ${show(b)}`);
   return b;
 }
 
-/** The backend named, or what 'auto' decides from the facts. */
+/** The backend named, or what 'auto' decides from the facts. @internal */
 export function decide(choice: BackendChoice, family: FamilyName, facts: () => NativeBackendFacts): Backend {
   if (choice === 'legacy') return legacy;
   if (choice === 'nft') return nft;
@@ -48,12 +49,14 @@ export function decide(choice: BackendChoice, family: FamilyName, facts: () => N
   return inNft ? nft : legacy;
 }
 
+/** @internal */
 export async function resolveBackend(choice: BackendChoice, family: FamilyName, fd: number): Promise<Backend> {
   if (choice !== 'auto') return decide(choice, family, () => never());
   const facts = await native.backendFacts(family, fd, true);
   return decide(choice, family, () => facts);
 }
 
+/** @internal */
 export function resolveBackendSync(choice: BackendChoice, family: FamilyName, fd: number): Backend {
   return decide(choice, family, () => native.backendFacts(family, fd, false));
 }
@@ -85,8 +88,9 @@ export function hostIptables(family: FamilyName): BackendName | undefined {
 /** The order iptables-nft-save prints tables in. */
 const NFT_ORDER = ['mangle', 'security', 'raw', 'filter', 'nat'];
 
-/** The tables a backend has for the family, in the order its save tool prints them. */
+/** The tables a backend has for the family, in the order its save tool prints them. @internal */
 export function tablesOf(b: Backend, family: FamilyName, fd: number, async: true): Promise<string[]>;
+/** @internal */
 export function tablesOf(b: Backend, family: FamilyName, fd: number, async: false): string[];
 export function tablesOf(b: Backend, family: FamilyName, fd: number, async: boolean): string[] | Promise<string[]> {
   const order = (f: NativeBackendFacts) => NFT_ORDER.filter((t) => f.nftTables.includes(t));
@@ -118,6 +122,7 @@ export function whichBackendSync(options: WhichOptions = {}): BackendName {
 /**
  * What iptables-nft warns of, and what it would warn of here: the tables of
  * the backend not read that hold rules. null when there are none.
+ * @internal
  */
 export function otherBackendWarning(read: BackendName, options: { family?: FamilyName; netns?: NetnsOption } = {}): string | null {
   const family = options.family ?? 'ipv4';

@@ -128,6 +128,44 @@ describe('package entry points', () => {
     });
   });
 
+  it('the declarations need no @types/node: a strict consumer with "types": [] type-checks them, and its uses of the API', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iptc-notypes-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'iptc-node'), 'dir');
+      writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
+      writeFileSync(join(dir, 'consumer.ts'), `
+        import { Table, Netns, IptcError, listTable, restore, CounterReader, jsonReplacer, type DecodedRule, type IptcErrorCode } from 'iptc-node';
+        const t: Table = await Table.open('filter');
+        const rules: DecodedRule[] = t.rules('INPUT');
+        const text: string = listTable(t, { exact: true });
+        const signal = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {} };
+        await t.commit({ lockTimeout: 5, signal });
+        const [check] = await restore('*filter\\nCOMMIT\\n', { dryRun: true });
+        const ok: boolean = check!.ok;
+        const code: IptcErrorCode = new IptcError('x', { code: 'ERR_IPTC_NO_CHAIN' }).code;
+        const counters: string = JSON.stringify((await new CounterReader('filter').read()).counters, jsonReplacer);
+        using ns = Netns.create();
+        // @ts-expect-error not an error code
+        const bad: IptcErrorCode = 'ERR_IPTC_NOPE';
+        export { rules, text, ok, code, counters, ns, bad };
+      `);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false,
+          // No Node types at all; the lib a \`using\` declaration needs anyway.
+          types: [], lib: ['es2022', 'esnext.disposable'],
+        },
+        files: ['consumer.ts'],
+      }));
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      const r = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('npm pack refuses a tarball without the prebuilt addon or dist/, naming the command that makes one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iptc-prepack-'));
     try {

@@ -304,12 +304,10 @@ struct PlanArgs {
 
 Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  PlanArgs args(info);
-  const Family& fam = args.fam;
-  Plan& plan = args.plan;
+  PlanArgs a(info);
   Described d;
   Failure failure;
-  if (!plan.Expand(failure) || !DescribeRules(fam, plan, d, failure)) Throw(env, failure);
+  if (!a.plan.Expand(failure) || !DescribeRules(a.fam, a.plan, d, failure)) Throw(env, failure);
   Napi::Object o = Napi::Object::New(env);
   o.Set("specs", Napi::String::New(env, d.specs));
   auto ab = Napi::ArrayBuffer::New(env, d.counters.size() * sizeof(uint64_t));
@@ -330,14 +328,11 @@ Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SaveRulesJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  PlanArgs args(info);
-  const Family& fam = args.fam;
-  Plan& plan = args.plan;
+  PlanArgs a(info);
   std::string out;
   Failure failure;
-  if (!plan.Expand(failure) || !SaveRules(fam, plan, info[2].ToBoolean(), out, failure)) Throw(env, failure);
-  return Napi::String::New(env, out);
+  if (!a.plan.Expand(failure) || !SaveRules(a.fam, a.plan, info[2].ToBoolean(), out, failure)) Throw(info.Env(), failure);
+  return Napi::String::New(info.Env(), out);
 }
 
 }  // namespace iptc
@@ -383,13 +378,11 @@ bool ListRules(const Family& fam, const Plan& plan, std::string& text, std::stri
 
 Napi::Value ListRulesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  PlanArgs args(info);
-  const Family& fam = args.fam;
-  Plan& plan = args.plan;
+  PlanArgs a(info);
   std::string text, targets;
   std::vector<uint16_t> protos;
   Failure failure;
-  if (!plan.Expand(failure) || !ListRules(fam, plan, text, targets, protos, failure)) Throw(env, failure);
+  if (!a.plan.Expand(failure) || !ListRules(a.fam, a.plan, text, targets, protos, failure)) Throw(env, failure);
   Napi::Object o = Napi::Object::New(env);
   o.Set("text", Napi::String::New(env, text));
   o.Set("targets", Napi::String::New(env, targets));
