@@ -93,6 +93,37 @@ function oracleOf(setup: (o: Scratch) => void, commands: string[]): Scratch {
 const rest = (cmd: string) => cmd.replace(/^-t \S+ /, '');
 
 describe('iptables-nft tables written through iptc-node', () => {
+  it('a zeroed rule counts from zero at the commit, as iptables-nft -Z leaves it, with packets between the read and the commit', async () => {
+    const [ref, ours] = [ns(), ns()];
+    for (const s of [ref, ours]) {
+      s.sh('ip link set lo up');
+      s.sh(`${nftTool('ipv4', '')} -A OUTPUT -o lo -p icmp`); // counts, and goes on
+      s.sh(`${nftTool('ipv4', '')} -A OUTPUT -o lo -j ACCEPT`);
+      s.sh('ping -c 2 -i 0.01 -W 1 127.0.0.1');
+    }
+    const rules = (s: Scratch) => nftSave(s, 'ipv4', 'filter').split('\n').filter((l) => l.includes('-A OUTPUT'));
+    const t = await Table.open('filter', { netns: ours.ns, backend: 'nft' });
+    for (const s of [ref, ours]) s.sh('ping -c 3 -i 0.01 -W 1 127.0.0.1'); // after the read
+    // Another table changed meanwhile: the commit reads this one again (the generation moved).
+    for (const s of [ref, ours]) s.sh(`${nftTool('ipv4', '')} -t nat -A OUTPUT -j ACCEPT`);
+    ref.sh(`${nftTool('ipv4', '')} -Z OUTPUT 1`);
+    t.zero('OUTPUT', 1);
+    await t.commit();
+    expect(rules(ours)).toEqual(rules(ref));
+    // The same through Table.update, whose read this process may answer from what it last wrote.
+    for (const s of [ref, ours]) s.sh('ping -c 2 -i 0.01 -W 1 127.0.0.1');
+    await Table.update('filter', { netns: ours.ns, backend: 'nft' }, (u) => {
+      ours.sh('ping -c 2 -i 0.01 -W 1 127.0.0.1');
+      u.zero('OUTPUT', 1);
+    });
+    ref.sh('ping -c 2 -i 0.01 -W 1 127.0.0.1');
+    ref.sh(`${nftTool('ipv4', '')} -Z OUTPUT 1`);
+    expect(rules(ours)).toEqual(rules(ref));
+    expect(rules(ours)[0]).toMatch(/^\[0:0\] /);
+    expect(rules(ours)[1]).toMatch(/^\[(\d+):/);
+    expect(rules(ours)[1]).not.toMatch(/^\[0:0\]/);
+  });
+
   it('every fixture restores to the bytecode iptables-nft-restore writes, with counters, both families', async () => {
     let compared = 0;
     for (const f of FIXTURES) {

@@ -292,20 +292,14 @@ class Writer {
   }
 
   // A rule's counter expression starts from: the counters it has now (kept
-  // rules), those counted since the snapshot's read (zeroed ones), its own
-  // (new or set), or none.
+  // rules), its own (new or set), or zero. A zeroed rule starts from zero at
+  // the commit, as iptables-nft -Z writes it back (libiptc's "counted since
+  // the read" is the legacy backend's, whose tool works that way).
   xt_counters CountersOf(const PlanRule& rule, const char* entry) const {
     if (rule.mode == kCountersSet) return fam_.counters(entry);
     long i = OldRule(rule);
-    if (rule.mode == kCountersZero || i < 0) return xt_counters{};
-    uint32_t at = w_.now.index->offsets[i];
-    xt_counters now = fam_.counters(w_.now.entries + at);
-    if (rule.mode == kCountersSinceRead && w_.base && at < w_.baseSize) {
-      xt_counters then = fam_.counters(w_.base + at);
-      now.pcnt = now.pcnt >= then.pcnt ? now.pcnt - then.pcnt : 0;
-      now.bcnt = now.bcnt >= then.bcnt ? now.bcnt - then.bcnt : 0;
-    }
-    return now;
+    if (rule.mode != kCountersKept || i < 0) return xt_counters{};
+    return fam_.counters(w_.now.entries + w_.now.index->offsets[i]);
   }
 
   const NftWrite& w_;
