@@ -475,7 +475,8 @@ function mutateOption(x: Obj, r: Rng): void {
     else opts.push(r.pick([null, 5, 'x', { name: 'x' }, { values: ['1'] }]));
   } else if (opts && typeof opts === 'object') {
     const rec = opts as Obj;
-    rec[r.pick([...Object.keys(rec), 'nosuch', 'logPrefix', 'dport'])] = r.pick([...ODD, ...WEIRD.slice(0, 20), { value: '1', invert: true }, { value: null }, ['1', '2']]);
+    // (Reflect.set: the options may be a String object, whose characters cannot be assigned.)
+    Reflect.set(rec, r.pick([...Object.keys(rec), 'nosuch', 'logPrefix', 'dport']), r.pick([...ODD, ...WEIRD.slice(0, 20), { value: '1', invert: true }, { value: null }, ['1', '2']]));
   }
 }
 

@@ -175,8 +175,14 @@ static struct link_map *object_of(const void *p) {
 static void drop_foreign(struct link_map *copy, int nfproto) {
   struct xtables_target **t = &xtables_pending_targets;
   struct xtables_match **m = &xtables_pending_matches;
+  /* The copy's targets for this family stay, and so do its family-less ones:
+   * a library such as libxt_TOS registers revision 0 for IPv4 only and
+   * revision 1 for any family, and this family must choose between them as
+   * if it had loaded the library first (the first copy's revision 1 was
+   * checked against the other family's kernel, and would sit behind the
+   * revision 0 registered now). */
   while (*t) {
-    if (object_of(*t) == copy && (*t)->family != nfproto) *t = (*t)->next;
+    if (object_of(*t) == copy && (*t)->family != nfproto && (*t)->family != NFPROTO_UNSPEC) *t = (*t)->next;
     else t = &(*t)->next;
   }
   while (*m) {
