@@ -109,3 +109,28 @@ describe('restore errors', () => {
     expect(Table.openSync('filter', { netns: s.ns }).rules('INPUT').length).toBe(0);
   });
 });
+
+describe('restore input at the edges of the format, as iptables-legacy-restore takes it', () => {
+  const cases: [string, string, boolean][] = [
+    ['CR line ends', '*filter\r\n:INPUT ACCEPT [0:0]\r\n-A INPUT -j ACCEPT\r\nCOMMIT\r\n', false],
+    ['a user chain declared without counters', '*filter\n:foo -\n-A foo -j ACCEPT\nCOMMIT\n', false],
+    ['a built-in chain declared without counters', '*filter\n:INPUT DROP\nCOMMIT\n', false],
+    ['counters written with blanks, restored with -c', '*filter\n[ 1: 2] -A INPUT -j ACCEPT\n:FORWARD ACCEPT [ 3: 4]\nCOMMIT\n', true],
+  ];
+  for (const [what, text, counters] of cases) {
+    it(`${what}: taken or refused as iptables-legacy-restore does, with the same table`, () => {
+      const ref = ns();
+      const ours = ns();
+      const theirs = ref.try(`iptables-legacy-restore${counters ? ' -c' : ''}`, text).status;
+      let refused = false;
+      try {
+        restoreSync(text, { netns: ours.ns, counters, backend: 'legacy' });
+      } catch (e) {
+        expect(e).toBeInstanceOf(IptcError);
+        refused = true;
+      }
+      expect(refused, what).toBe(theirs !== 0);
+      expect(ours.save('ipv4', 'filter', true)).toBe(ref.save('ipv4', 'filter', true));
+    });
+  }
+});
