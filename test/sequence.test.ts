@@ -18,15 +18,18 @@ const OPS = Number(process.env.IPTC_SEQ_OPS ?? 120);
 const SEED = Number(process.env.IPTC_SEQ_SEED ?? 20261203);
 // About 20 ms a command with a commit each; room for a slow machine.
 const TIMEOUT = Math.max(60_000, OPS * 60);
+/** Lets the test runner's own messages through on a long run (the commands are synchronous). */
+const breathe = (i: number) => (i % 100 === 99 ? new Promise<void>((r) => setImmediate(r)) : undefined);
 
 for (const family of ['ipv4', 'ipv6'] as const) {
   describe(`random command sequences against iptables-legacy (${family}, seed ${SEED}, ${OPS} commands)`, () => {
-    it('a commit per command: the same refusals, the same table (with counters) after every command', () => {
+    it('a commit per command: the same refusals, the same table (with counters) after every command', async () => {
       const ref = ns();
       const ours = ns();
       const rnd = seeded(SEED + (family === 'ipv4' ? 0 : 1));
       let accepted = 0;
       for (let i = 0; i < OPS; i++) {
+        await breathe(i);
         const cmd = randomCommand(rnd, family);
         const theirs = ref.try(`${tool(family, '')} -w ${cmd}`);
         let refused: unknown;
@@ -44,13 +47,14 @@ for (const family of ['ipv4', 'ipv6'] as const) {
       expect(accepted).toBeGreaterThan(OPS / 3);
     }, TIMEOUT);
 
-    it('one snapshot and one commit for the whole sequence: the same refusals, the same table at the end', () => {
+    it('one snapshot and one commit for the whole sequence: the same refusals, the same table at the end', async () => {
       const ref = ns();
       const ours = ns();
       const rnd = seeded(SEED + (family === 'ipv4' ? 2 : 3));
       const t = Table.openSync('filter', { family, netns: ours.ns, backend: 'legacy' });
       let loops = 0;
       for (let i = 0; i < OPS; i++) {
+        await breathe(i);
         const cmd = randomCommand(rnd, family);
         const theirs = ref.try(`${tool(family, '')} -w ${cmd}`);
         // A rule that closes a loop is the kernel's to refuse, at a commit (ELOOP): here
