@@ -11,3 +11,9 @@ export function debug(msg: string, ...args: unknown[]): void {
   log ??= debuglog('iptc');
   log(msg, ...args);
 }
+
+/** Whether NODE_DEBUG names iptc: what a trace costs to gather is spent only then. */
+export function tracing(): boolean {
+  log ??= debuglog('iptc');
+  return log.enabled;
+}

@@ -92,7 +92,11 @@ export function abortError(signal: { reason?: unknown }, what: string): IptcErro
 /** Throws abortError when the signal has fired (a signal of the wrong type is ERR_IPTC_ARGUMENT). @internal */
 export function checkSignal(signal: { aborted: boolean; reason?: unknown } | undefined, what: string): void {
   if (signal === undefined) return;
-  if (!(signal instanceof AbortSignal)) throw argumentError(`signal must be an AbortSignal, got ${show(signal)}`);
+  // (Structural, as the declarations say: any AbortSignal fits, Node's, the DOM's or a polyfill's.)
+  const s = signal as { aborted?: unknown; addEventListener?: unknown } | null;
+  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+    throw argumentError(`signal must be an AbortSignal, got ${show(signal)}`);
+  }
   if (signal.aborted) throw abortError(signal, what);
 }
 

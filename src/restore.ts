@@ -181,9 +181,7 @@ export function applyBlock(t: Table, b: Block, options: Pick<RestoreOptions, 'no
 }
 
 function checkRestoreOptions(options: RestoreOptions): void {
-  checkOptionsObject(options, 'restore options');
-  const known = new Set(['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'signal', 'dryRun', 'backend']);
-  for (const k of Object.keys(options)) if (!known.has(k)) throw argumentError(`unknown restore option '${k}'`);
+  checkOptionsObject(options, 'restore options', ['family', 'netns', 'noflush', 'counters', 'table', 'lockTimeout', 'signal', 'dryRun', 'backend']);
   checkFamily(options.family);
   if (options.table !== undefined) checkTableName(options.table);
 }

@@ -6,7 +6,7 @@
  */
 import { present, type AbortSignalLike, type CommitOptions } from './table-options.js';
 import { explainCommitErrorWithRule, explainCommitErrorWithRuleSync } from './commit-errors.js';
-import { debug } from './debug.js';
+import { debug, tracing } from './debug.js';
 import { abortError, argumentError, checkSignal } from './errors.js';
 import { acquireLock, checkTimeout, lockPath, releaseLock } from './lock.js';
 import { withNetnsFd } from './netns.js';
@@ -37,6 +37,7 @@ function commitRequest(s: TableState, options: CommitOptions) {
 }
 
 function traced(s: TableState, t0: number): void {
+  if (!tracing()) return;
   const rules = s.snap.chains.reduce((n, c) => n + c.length, 0);
   debug('commit %s %s (%s): %d chains, %d rules, %d changes, %s ms', s.family, s.table, s.backend.name, s.snap.chains.length, rules, s.changes, (performance.now() - t0).toFixed(1));
 }

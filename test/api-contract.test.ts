@@ -148,6 +148,9 @@ describe('AbortSignal', () => {
     await expect(t.validate({ signal: c.signal })).rejects.toMatchObject({ code: 'ABORT_ERR' });
     await expect(t.commit({ signal: c.signal })).rejects.toMatchObject({ code: 'ABORT_ERR' });
     await expect(t.commit({ signal: 'soon' } as never)).rejects.toMatchObject({ code: 'ERR_IPTC_ARGUMENT' });
+    // Any AbortSignal fits, as the declarations say: one that is not Node's own too.
+    const fired = { aborted: true, reason: 'stop', addEventListener() {}, removeEventListener() {} };
+    await expect(t.commit({ signal: fired })).rejects.toMatchObject({ code: 'ABORT_ERR', cause: 'stop' });
     // A signal that never fires changes nothing about a commit.
     await t.commit({ signal: new AbortController().signal });
     expect(s.save()).toBe('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n');

@@ -160,17 +160,20 @@ const char* StandardName(const Family& fam, const Plan& plan, const PlanRule& r,
   return name ? name : "";
 }
 
+// Starts capturing what extensions print (call with the XtGuard held).
+bool BeginCapture(Failure& failure, char (&err)[XTG_ERRLEN]) {
+  if (xtg_describe_begin(err, sizeof(err)) == 0) return true;
+  failure.set("ERR_IPTC_DECODE", err);
+  return false;
+}
+
 // Prints every rule, then calls `each(rule index, entry, spec, matches, extension target?, address flags)`;
 // with `head`, the address part's fields are added to it too.
 template <typename Each>
 bool PrintAll(const Family& fam, const Plan& plan, Failure& failure, xtg_buf& text, std::string* head, Each each) {
   XtGuard guard(failure);
-  if (!guard.ok()) return false;
   char err[XTG_ERRLEN];
-  if (xtg_describe_begin(err, sizeof(err)) != 0) {
-    failure.set("ERR_IPTC_DECODE", err);
-    return false;
-  }
+  if (!guard.ok() || !BeginCapture(failure, err)) return false;
   // Fields of one rule are read back from the capture stream, which grows:
   // note where each rule's begin, and assemble its spec after it is printed.
   xtg_buf fields{};
@@ -335,19 +338,11 @@ Napi::Value SaveRulesJs(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), out);
 }
 
-}  // namespace iptc
-
-namespace iptc {
-
 bool ListRules(const Family& fam, const Plan& plan, std::string& text, std::string& targets, std::vector<uint16_t>& protos,
                Failure& failure) {
   XtGuard guard(failure);
-  if (!guard.ok()) return false;
   char err[XTG_ERRLEN];
-  if (xtg_describe_begin(err, sizeof(err)) != 0) {
-    failure.set("ERR_IPTC_DECODE", err);
-    return false;
-  }
+  if (!guard.ok() || !BeginCapture(failure, err)) return false;
   bool ok = true;
   protos.reserve(plan.rules.size());
   for (size_t i = 0; i < plan.rules.size() && ok; i++) {

@@ -75,10 +75,9 @@ export function parseArgs(cmd: string, argv: readonly string[]): Args {
     }
     let v: string | undefined = eq > 0 ? w.slice(eq + 1) : undefined;
     const next = argv[i + 1];
-    if (v === undefined && spec.takes === 'number') {
-      // -w alone waits for ever; like iptables, it takes the next word unless that is an option.
-      if (next !== undefined && !next.startsWith('-')) v = argv[++i];
-      if (v !== undefined && !/^[0-9]+$/.test(v)) throw new UsageError(`${spelled} takes a whole number of seconds, got ${v}`);
+    if (spec.takes === 'number') {
+      if (v !== undefined) v = waitSeconds(spelled, v) || undefined;
+      else if ((v = waitSeconds(spelled, next))) i++;
       a.values.set(spec.name, v ?? '');
       continue;
     }
@@ -91,6 +90,16 @@ export function parseArgs(cmd: string, argv: readonly string[]): Args {
   }
   if (a.flags.has('--ipv4') && a.flags.has('--ipv6')) throw new UsageError('-4 and -6 cannot be given together');
   return a;
+}
+
+/**
+ * -w's seconds, read as iptables reads them: the next word unless that is an
+ * option (then '' : wait for ever); a word that is not a number is an error.
+ */
+export function waitSeconds(flag: string, next: string | undefined): string {
+  if (next === undefined || next.startsWith('-')) return '';
+  if (!/^[0-9]+$/.test(next)) throw new UsageError(`${flag} takes a whole number of seconds, got ${next}`);
+  return next;
 }
 
 /** A whole number of at least `min` from an option, or `dflt`. */

@@ -9,7 +9,7 @@ import { listSpecs, listTable } from '../listing.js';
 import { Table } from '../table.js';
 import type { BackendName } from '../backend.js';
 import type { FamilyName } from '../native.js';
-import { EXIT, UsageError } from './args.js';
+import { EXIT, UsageError, waitSeconds } from './args.js';
 
 const CHANGES = new Set(['-A', '--append', '-I', '--insert', '-R', '--replace', '-D', '--delete', '-C', '--check', '-N', '--new-chain', '--new', '-X', '--delete-chain', '-E', '--rename-chain', '-F', '--flush', '-Z', '--zero', '-P', '--policy']);
 const SHOWS = new Set(['-L', '--list', '-S', '--list-rules']);
@@ -41,10 +41,9 @@ function globals(argv: readonly string[]): Globals {
     else if (w === '--netns') g.netns = value(i++, w);
     else if (w === '--backend') g.backend = value(i++, w);
     else if (w === '-w' || w === '--wait') {
-      // Like iptables: the next word is the seconds unless it is an option.
-      const n = argv[i + 1];
-      if (n !== undefined && !n.startsWith('-') && !/^[0-9]+$/.test(n)) throw new UsageError(`${w} takes a whole number of seconds, got ${n}`);
-      g.lockTimeout = n !== undefined && !n.startsWith('-') ? Number(argv[++i]) * 1000 : -1;
+      const secs = waitSeconds(w, argv[i + 1]);
+      if (secs) i++;
+      g.lockTimeout = secs ? Number(secs) * 1000 : -1;
     } else if (w === '-W' || w === '--wait-interval') i++;
     else if (w === '-n' || w === '--numeric') g.show.numeric = true;
     else if (w === '-v' || w === '--verbose') g.show.verbose = true;
