@@ -1,0 +1,154 @@
+/**
+ * Hover docs are the reference (issue 11 §3): every public class, function,
+ * constant and `*Sync` twin, and every public method, static and getter of an
+ * exported class, carries a TSDoc comment with an `@example`. Read from the
+ * built declarations a consumer's editor reads (dist/index.d.ts and what it
+ * re-exports; npm test builds first), so `@internal`, private and protected
+ * members are out as they are for users. Each overload is a declaration of
+ * its own: hover shows the doc of the overload that was picked.
+ *
+ * And no example lies about the API: each @example's ```ts blocks become
+ * modules of a strict consumer project that imports 'iptc-node' (linked to
+ * this package, as in exports.test.ts) and tsc must type-check them all.
+ * Type aliases and interfaces need no example; those they have are checked.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(root, 'dist', 'index.d.ts');
+const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin/tsc');
+
+/** One declaration a user can hover: its display name; required: it must have an example. */
+interface Documented {
+  name: string;
+  node: ts.Node;
+  required: boolean;
+}
+
+function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
+  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
+}
+
+function tags(node: ts.Node): readonly ts.JSDocTag[] {
+  return ts.getJSDocTags(node);
+}
+
+const isInternal = (node: ts.Node) => tags(node).some((t) => t.tagName.text === 'internal');
+
+/** Every declaration the package entry exports, and the members of its classes. */
+function publicDeclarations(): Documented[] {
+  const program = ts.createProgram([entry], {
+    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, types: [],
+  });
+  const checker = program.getTypeChecker();
+  const module = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+  const out: Documented[] = [];
+  const seen = new Set<ts.Node>();
+  const add = (name: string, node: ts.Node, required: boolean) => {
+    if (seen.has(node) || isInternal(node)) return;
+    seen.add(node);
+    out.push({ name, node, required });
+  };
+  for (const exported of checker.getExportsOfModule(module)) {
+    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    for (const d of symbol.declarations ?? []) {
+      if (!d.getSourceFile().fileName.startsWith(join(root, 'dist'))) continue;
+      if (ts.isInterfaceDeclaration(d) || ts.isTypeAliasDeclaration(d)) {
+        add(exported.name, d, false);
+      } else if (ts.isFunctionDeclaration(d) || ts.isVariableDeclaration(d)) {
+        add(exported.name, d, true);
+      } else if (ts.isClassDeclaration(d)) {
+        add(exported.name, d, true);
+        for (const m of d.members) {
+          if (!(ts.isMethodDeclaration(m) || ts.isGetAccessorDeclaration(m) || ts.isSetAccessorDeclaration(m))) continue;
+          if (!m.name || ts.isPrivateIdentifier(m.name)) continue;
+          if (hasModifier(m, ts.SyntaxKind.PrivateKeyword) || hasModifier(m, ts.SyntaxKind.ProtectedKeyword)) continue;
+          const member = ts.isComputedPropertyName(m.name) ? `[${m.name.expression.getText()}]` : m.name.getText();
+          const isStatic = hasModifier(m, ts.SyntaxKind.StaticKeyword);
+          add(`${exported.name}${isStatic ? '.' : '#'}${member}`, m, true);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const examples = (node: ts.Node) => tags(node).filter((t) => t.tagName.text === 'example');
+
+/** The ```ts blocks of an @example tag's text. */
+function codeBlocks(tag: ts.JSDocTag): string[] {
+  const text = ts.getTextOfJSDocComment(tag.comment) ?? '';
+  return [...text.matchAll(/```(?:ts|typescript)\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+describe('TSDoc', () => {
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: npm run build first`);
+  const declarations = publicDeclarations();
+
+  it('finds the public API in the declarations', () => {
+    const names = new Set(declarations.map((d) => d.name));
+    for (const n of ['Table', 'Table.open', 'Table.openSync', 'Table#append', 'Table#commitSync', 'Table#dirty', 'restoreSync', 'Netns', 'CounterReader#read', 'IptcError']) {
+      expect(names, n).toContain(n);
+    }
+  });
+
+  it('every public class, function, constant, method, static and getter has a TSDoc @example', () => {
+    // A getter and its setter are one property: a doc on either serves both.
+    const documented = new Set(declarations.filter((d) => examples(d.node).length).map((d) => d.name));
+    const lacking = declarations.filter((d) => d.required && !documented.has(d.name)).map((d) => d.name);
+    expect([...new Set(lacking)], `declarations without a TSDoc @example:\n  ${[...new Set(lacking)].join('\n  ')}\n`).toEqual([]);
+  });
+
+  it('every @example holds a ```ts block that imports from iptc-node', () => {
+    const bad: string[] = [];
+    for (const d of declarations) {
+      for (const tag of examples(d.node)) {
+        const blocks = codeBlocks(tag);
+        if (!blocks.length) bad.push(`${d.name}: an @example without a \`\`\`ts block`);
+        for (const b of blocks) if (!/from 'iptc-node'/.test(b)) bad.push(`${d.name}: an example that does not import from 'iptc-node'`);
+      }
+    }
+    expect(bad, bad.join('\n')).toEqual([]);
+  });
+
+  describe('the examples type-check in a strict consumer project', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iptc-tsdoc-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('tsc --strict accepts every example', () => {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'iptc-node'), 'dir');
+      writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
+      const files = new Map<string, string>();
+      for (const d of declarations) {
+        examples(d.node).flatMap(codeBlocks).forEach((code, i) => {
+          const file = `${d.name.replace(/[^A-Za-z0-9]+/g, '_')}_${i + 1}.ts`;
+          files.set(file, d.name);
+          writeFileSync(join(dir, file), code);
+        });
+      }
+      expect(files.size).toBeGreaterThan(0);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true,
+          // Examples may print (process.stdout) and dispose (`using`); our declarations are checked in exports.test.ts.
+          skipLibCheck: true, lib: ['es2022', 'esnext.disposable'],
+          types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+        },
+        files: [...files.keys()],
+      }));
+      const r = spawnSync(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { cwd: dir, encoding: 'utf8' });
+      // Name the declaration whose example is wrong on each message.
+      const out = (r.stdout + r.stderr).replace(/^(\S+?\.ts)\((\d+),(\d+)\)/gm, (_, f: string, l: string, c: string) => `@example of ${files.get(f) ?? f} (line ${l}, col ${c})`);
+      expect(r.status, `examples that do not type-check:\n${out}`).toBe(0);
+    });
+  });
+});
