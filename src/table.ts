@@ -36,6 +36,18 @@ export type { Chain, CommitOptions, TableOptions } from './table-options.js';
 
 export type { RuleSpec } from './rulewords.js';
 
+/**
+ * One snapshot of one kernel table (filter, nat, mangle, raw, security):
+ * chains and rules to read, the iptables commands to change it in memory,
+ * and commit() to write it back in one atomic replace. Positions are 1-based.
+ * @example
+ * ```ts
+ * import { Table } from 'iptc-node';
+ * const t = await Table.open('filter', { netns: 'edge' });
+ * t.append('INPUT', '-p tcp --dport 22 -j ACCEPT').setPolicy('INPUT', 'DROP');
+ * await t.commit();
+ * ```
+ */
 export class Table {
   readonly name: string;
   readonly family: FamilyName;
@@ -62,12 +74,27 @@ export class Table {
     });
   }
 
-  /** Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop. */
+  /**
+   * Reads one table (filter, nat, mangle, raw, security) with one kernel call, off the event loop.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const t = await Table.open('nat', { family: 'ipv6', netns: 'edge' });
+   * console.log(t.save());
+   * ```
+   */
   static async open(name: string, options: TableOptions = {}): Promise<Table> {
     return openTable(name, options, false);
   }
 
-  /** Like open(), on the calling thread; rules given to it are parsed at once. */
+  /**
+   * Like open(), on the calling thread; rules given to it are parsed at once.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * for (const c of Table.openSync('filter').chains()) console.log(c.name, c.length);
+   * ```
+   */
   static openSync(name: string, options: TableOptions = {}): Table {
     return openTableSync(name, options, false);
   }
@@ -100,26 +127,60 @@ export class Table {
    * (ERR_IPTC_CONFLICT), it starts again from a fresh read, up to `retries`
    * times (default 5); `change` must be safe to run more than once.
    * Returns the committed snapshot.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', { lockTimeout: 5000 }, (t) => t.append('INPUT', '-s 192.0.2.7 -j DROP'));
+   * ```
    */
   static async update(name: string, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
     return updateTable(name, options, change);
   }
 
+  /**
+   * update() on the calling thread (it waits for the lock there too).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * Table.updateSync('filter', {}, (t) => t.appendUnique('INPUT', '-s 192.0.2.7 -j DROP'));
+   * ```
+   */
   static updateSync(name: string, options: UpdateOptions, change: (table: Table) => unknown): Table {
     return updateTableSync(name, options, change);
   }
 
-  /** Which kernel firewall the snapshot was read from: 'legacy' (xtables) or 'nft' (iptables-nft's nf_tables tables). */
+  /**
+   * Which kernel firewall the snapshot was read from: 'legacy' (xtables) or 'nft' (iptables-nft's nf_tables tables).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * if ((await Table.open('filter')).backend === 'nft') console.log('iptables-nft tables');
+   * ```
+   */
   get backend(): BackendName {
     return this.#s.backend.name;
   }
 
-  /** Whether commit() can write this table (false for an nf_tables table holding rules iptables cannot show). */
+  /**
+   * Whether commit() can write this table (false for an nf_tables table holding rules iptables cannot show).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * if (!(await Table.open('filter')).writable) console.error('read-only: see readOnlyReason');
+   * ```
+   */
   get writable(): boolean {
     return this.#s.readOnly === undefined;
   }
 
-  /** Why the table is not writable, or undefined. */
+  /**
+   * Why the table is not writable, or undefined.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const why = (await Table.open('filter', { backend: 'nft' })).readOnlyReason;
+   * ```
+   */
   get readOnlyReason(): string | undefined {
     return this.#s.readOnly;
   }
@@ -129,12 +190,24 @@ export class Table {
    * they are not iptables rules (nf_tables rules written with nft, or by
    * another program): each with its chain, position, handle, the reason and
    * libnftnl's text of it. Empty for legacy tables.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * for (const r of (await Table.open('filter')).skipped) console.log(r.chain, r.position, r.reason, r.nft);
+   * ```
    */
   get skipped(): readonly SkippedRule[] {
     return this.#s.skipped;
   }
 
-  /** False when the table did not exist in the kernel when this snapshot was read. */
+  /**
+   * False when the table did not exist in the kernel when this snapshot was read.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * if (!(await Table.open('security')).exists) console.log('no security table yet');
+   * ```
+   */
   get exists(): boolean {
     return this.#s.base.kind === 'read';
   }
@@ -143,40 +216,90 @@ export class Table {
    * What libxtables' extensions warned of while this snapshot's rules were
    * parsed, as iptables prints them on stderr ("Warning: weird character in
    * interface ..."); also traced with NODE_DEBUG=iptc.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * for (const w of (await Table.open('filter')).warnings) console.warn(w);
+   * ```
    */
   get warnings(): readonly string[] {
     return this.#s.snap.store.warnings;
   }
 
-  /** True while the snapshot has changes not yet committed. */
+  /**
+   * True while the snapshot has changes not yet committed.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const t = await Table.open('filter');
+   * t.appendUnique('INPUT', '-i lo -j ACCEPT');
+   * if (t.dirty) await t.commit();
+   * ```
+   */
   get dirty(): boolean {
     return this.#s.changes > 0;
   }
 
   // ---- reading ---------------------------------------------------------
 
-  /** Every chain: built-ins first in hook order, then user chains. */
+  /**
+   * Every chain: built-ins first in hook order, then user chains.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * for (const c of (await Table.open('filter')).chains()) console.log(c.name, c.policy ?? '-', c.length);
+   * ```
+   */
   chains(): Chain[] {
     const refs = this.#s.snap.references();
     return this.#s.snap.chains.map((c) => chainInfo(c, refs));
   }
 
-  /** Whether the table has a chain of that name (cheaper than chain()). */
+  /**
+   * Whether the table has a chain of that name (cheaper than chain()).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * if (!(await Table.open('filter')).chainExists('svc')) console.log('no chain svc');
+   * ```
+   */
   chainExists(name: string): boolean {
     return this.#s.snap.find(name) !== undefined;
   }
 
+  /**
+   * One chain as chains() describes it, or undefined when the table has none of that name.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const policy = (await Table.open('filter')).chain('INPUT')?.policy; // 'ACCEPT' | 'DROP' | undefined
+   * ```
+   */
   chain(name: string): Chain | undefined {
     const c = this.#s.snap.find(name);
     return c && chainInfo(c, this.#s.snap.references());
   }
 
-  /** The rules of a chain, in order (rule 1 first). */
+  /**
+   * The rules of a chain, in order (rule 1 first).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * for (const r of (await Table.open('filter')).rules('INPUT')) console.log(r.protocol, r.target?.name, r.counters.packets);
+   * ```
+   */
   rules(chain: string): DecodedRule[] {
     return rulesOf(this.#s.snap, this.#s.need(chain));
   }
 
-  /** The table in iptables-save format (without the `#` comment lines). */
+  /**
+   * The table in iptables-save format (without the `#` comment lines).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * process.stdout.write((await Table.open('filter')).save({ counters: true }));
+   * ```
+   */
   save(options: { counters?: boolean } = {}): string {
     checkOptionsObject(options, 'save options', ['counters']);
     const lines = ruleLines(this.#s.snap, !!options.counters);
@@ -203,7 +326,14 @@ export class Table {
 
   // ---- mutations (iptables commands) -----------------------------------
 
-  /** -A: appends a rule to the end of a chain. */
+  /**
+   * -A: appends a rule to the end of a chain.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.append('INPUT', { protocol: 'tcp', matches: [{ name: 'tcp', options: { dport: 443 } }], target: 'ACCEPT' }));
+   * ```
+   */
   append(chain: string, rule: RuleSpec): this {
     this.#s.mutable();
     const c = this.#s.naming(chain);
@@ -232,7 +362,14 @@ export class Table {
     return this;
   }
 
-  /** -I: inserts a rule at a 1-based position (default 1, the top). */
+  /**
+   * -I: inserts a rule at a 1-based position (default 1, the top).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.insert('INPUT', '-i lo -j ACCEPT', 1));
+   * ```
+   */
   insert(chain: string, rule: RuleSpec, position = 1): this {
     this.#s.mutable();
     const c = this.#s.naming(chain);
@@ -244,7 +381,14 @@ export class Table {
     return this;
   }
 
-  /** -R: replaces the rule at a 1-based position. */
+  /**
+   * -R: replaces the rule at a 1-based position.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.replace('INPUT', 2, '-p tcp --dport 2222 -j ACCEPT'));
+   * ```
+   */
   replace(chain: string, position: number, rule: RuleSpec): this {
     this.#s.mutable();
     const c = this.#s.need(chain);
@@ -258,7 +402,14 @@ export class Table {
     return this;
   }
 
-  /** -D: deletes the rule at a 1-based position, or the first rule equal to the one given. */
+  /**
+   * -D: deletes the rule at a 1-based position, or the first rule equal to the one given.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.delete('INPUT', '-s 192.0.2.7 -j DROP').delete('FORWARD', 1));
+   * ```
+   */
   delete(chain: string, ruleOrPosition: number | RuleSpec): this {
     this.#s.mutable();
     const c = this.#s.need(chain);
@@ -280,7 +431,14 @@ export class Table {
     return this;
   }
 
-  /** -C: whether the chain holds a rule equal to the one given. */
+  /**
+   * -C: whether the chain holds a rule equal to the one given.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const sshOpen = (await Table.open('filter')).check('INPUT', '-p tcp --dport 22 -j ACCEPT');
+   * ```
+   */
   check(chain: string, rule: RuleSpec): boolean {
     const c = this.#s.need(chain);
     return this.#specsOf(chain, rule).every((spec) => this.#find(c, spec) >= 0);
@@ -292,7 +450,8 @@ export class Table {
    * -N unless the chain is there already; true when it was made.
    * @example
    * ```ts
-   * await Table.update('filter', {}, (t) => { t.ensureChain('svc'); });
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.ensureChain('svc'));
    * ```
    */
   ensureChain(name: string): boolean {
@@ -301,7 +460,14 @@ export class Table {
     return true;
   }
 
-  /** Makes the chain if it is not there, else empties it (go-iptables' ClearChain). */
+  /**
+   * Makes the chain if it is not there, else empties it (go-iptables' ClearChain).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.clearChain('svc').append('svc', '-p tcp --dport 80 -j ACCEPT'));
+   * ```
+   */
   clearChain(name: string): this {
     if (!this.ensureChain(name)) this.flush(name);
     return this;
@@ -311,7 +477,8 @@ export class Table {
    * -A unless an equal rule (what -C finds) is in the chain; true when appended.
    * @example
    * ```ts
-   * t.appendUnique('INPUT', '-p tcp --dport 22 -j ACCEPT');
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.appendUnique('INPUT', '-p tcp --dport 22 -j ACCEPT'));
    * ```
    */
   appendUnique(chain: string, rule: RuleSpec): boolean {
@@ -320,33 +487,68 @@ export class Table {
     return true;
   }
 
-  /** -I at `position` (default 1) unless an equal rule is in the chain; true when inserted. */
+  /**
+   * -I at `position` (default 1) unless an equal rule is in the chain; true when inserted.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.insertUnique('INPUT', '-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT'));
+   * ```
+   */
   insertUnique(chain: string, rule: RuleSpec, position = 1): boolean {
     if (this.check(chain, rule)) return false;
     this.insert(chain, rule, position);
     return true;
   }
 
-  /** -D of the first equal rule, when there is one (or the chain); true when one was deleted. */
+  /**
+   * -D of the first equal rule, when there is one (or the chain); true when one was deleted.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.deleteIfExists('INPUT', '-s 192.0.2.7 -j DROP'));
+   * ```
+   */
   deleteIfExists(chain: string, rule: RuleSpec): boolean {
     if (!this.chainExists(chain) || !this.check(chain, rule)) return false;
     this.delete(chain, rule);
     return true;
   }
 
-  /** -F: removes every rule of one chain, or of every chain. */
+  /**
+   * -F: removes every rule of one chain, or of every chain.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.flush('svc'));
+   * ```
+   */
   flush(chain?: string): this {
     flushChains(this.#s, chain);
     return this;
   }
 
-  /** -N: creates an empty user chain. */
+  /**
+   * -N: creates an empty user chain.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.createChain('svc').append('INPUT', '-p tcp -j svc'));
+   * ```
+   */
   createChain(name: string): this {
     createChain(this.#s, name);
     return this;
   }
 
-  /** -X: deletes an empty, unreferenced user chain; with no name, every user chain. */
+  /**
+   * -X: deletes an empty, unreferenced user chain; with no name, every user chain.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.flush('svc').deleteChain('svc'));
+   * ```
+   */
   deleteChain(name?: string): this {
     deleteChains(this.#s, name);
     return this;
@@ -356,19 +558,38 @@ export class Table {
    * -E: renames a user chain; rules that jump to it follow. As iptables, the
    * new name may be a target's (LOG); unlike iptables 1.8.9, not one with
    * blanks (its own iptables-save text of such a table does not restore).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.renameChain('svc', 'services'));
+   * ```
    */
   renameChain(from: string, to: string): this {
     renameChain(this.#s, from, to);
     return this;
   }
 
-  /** -Z: zeroes the counters of every chain, one chain, or one rule (1-based). */
+  /**
+   * -Z: zeroes the counters of every chain, one chain, or one rule (1-based).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', {}, (t) => t.zero('INPUT', 1));
+   * ```
+   */
   zero(chain?: string, position?: number): this {
     zeroCounters(this.#s, chain, position);
     return this;
   }
 
-  /** -P: sets a built-in chain's policy (ACCEPT or DROP), optionally with its counters. */
+  /**
+   * -P: sets a built-in chain's policy (ACCEPT or DROP), optionally with its counters.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * await Table.update('filter', { netns: 'edge' }, (t) => t.setPolicy('FORWARD', 'DROP'));
+   * ```
+   */
   setPolicy(chain: string, target: Policy, counters?: Partial<Counters>): this {
     setPolicy(this.#s, chain, target, counters);
     return this;
@@ -384,15 +605,24 @@ export class Table {
    * spent: open the table again (or reload()) to change it further.
    * @example
    * ```ts
+   * import { Table } from 'iptc-node';
    * const t = await Table.open('filter');
    * t.append('INPUT', '-p tcp --dport 22 -j ACCEPT');
-   * await t.commit({ lockTimeout: 5000 });
+   * await t.commit({ lockTimeout: 5000 }); // ms
    * ```
    */
   async commit(options: CommitOptions = {}): Promise<void> {
     return commitTable(this.#s, options);
   }
 
+  /**
+   * commit() on the calling thread: rules are parsed, the lock waited for and the table written there.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * Table.openSync('filter').append('INPUT', '-p tcp --dport 22 -j ACCEPT').commitSync();
+   * ```
+   */
   commitSync(options: CommitOptions = {}): void {
     commitTableSync(this.#s, options);
   }
@@ -402,22 +632,53 @@ export class Table {
    * commits copies into a fresh scratch network namespace and reports every
    * rule the kernel refuses (chain, position, rule, the kernel's errno).
    * Needs CAP_SYS_ADMIN (for the namespace).
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const v = await (await Table.open('filter')).append('INPUT', '-p tcp --dport 22 -j ACCEPT').validate();
+   * for (const p of v.problems) console.error(`${p.chain} ${p.position}: ${p.reason}`);
+   * ```
    */
   async validate(options: { signal?: AbortSignalLike } = {}): Promise<Validation> {
     return validateTable(this.#s, options);
   }
 
-  /** validate() on the calling thread. */
+  /**
+   * validate() on the calling thread.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const { ok } = Table.openSync('filter').append('INPUT', '-j LOG').validateSync();
+   * ```
+   */
   validateSync(): Validation {
     return validateTableSync(this.#s);
   }
 
-  /** Reads the table again into this object, dropping uncommitted changes. */
+  /**
+   * Reads the table again into this object, dropping uncommitted changes.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const t = (await Table.open('filter')).append('INPUT', '-i lo -j ACCEPT');
+   * await t.reload(); // the append is dropped
+   * ```
+   */
   async reload(): Promise<this> {
     await reloadTable(this.#s);
     return this;
   }
 
+  /**
+   * reload() on the calling thread.
+   * @example
+   * ```ts
+   * import { Table } from 'iptc-node';
+   * const t = Table.openSync('filter');
+   * t.append('INPUT', '-i lo -j ACCEPT').commitSync();
+   * t.reloadSync().append('INPUT', '-p icmp -j ACCEPT').commitSync(); // spent after a commit: read again
+   * ```
+   */
   reloadSync(): this {
     reloadTableSync(this.#s);
     return this;
