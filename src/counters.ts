@@ -42,6 +42,20 @@ export interface CounterSnapshot {
   time: bigint;
 }
 
+/**
+ * Reads every rule's and policy's counters of one table, for polling many
+ * times a second: one raw kernel read per poll, no per-rule objects.
+ * @example
+ * ```ts
+ * import { CounterReader, rates, slotOf } from 'iptc-node';
+ * const reader = new CounterReader('filter', { netns: 'edge' });
+ * const a = await reader.read();
+ * await new Promise((r) => setTimeout(r, 1000));
+ * const b = await reader.read();
+ * console.log(rates(a, b).packetsPerSecond[slotOf(b.layout, 'INPUT', 1)]);
+ * reader.close();
+ * ```
+ */
 export class CounterReader {
   readonly table: string;
   readonly family: FamilyName;
@@ -66,12 +80,29 @@ export class CounterReader {
     });
   }
 
-  /** The layout of the last read (undefined before the first). */
+  /**
+   * The layout of the last read (undefined before the first).
+   * @example
+   * ```ts
+   * import { CounterReader } from 'iptc-node';
+   * const reader = new CounterReader('filter');
+   * reader.readSync();
+   * for (const c of reader.layout?.chains ?? []) console.log(c.name, c.count);
+   * ```
+   */
   get layout(): CounterLayout | undefined {
     return this.#layout;
   }
 
-  /** Reads every counter off the event loop. Concurrent calls on one reader queue up. */
+  /**
+   * Reads every counter off the event loop. Concurrent calls on one reader queue up.
+   * @example
+   * ```ts
+   * import { CounterReader } from 'iptc-node';
+   * const { counters, layout } = await new CounterReader('filter').read();
+   * console.log(layout.chains[0]?.name, counters[0], counters[1]); // packets, bytes of slot 0
+   * ```
+   */
   read(): Promise<CounterSnapshot> {
     const r = this.#open();
     const run = this.#pending.then(
@@ -82,10 +113,28 @@ export class CounterReader {
     return withCallerStack(run.then((x) => this.#snapshot(x)));
   }
 
+  /**
+   * read() on the calling thread.
+   * @example
+   * ```ts
+   * import { CounterReader } from 'iptc-node';
+   * const snap = new CounterReader('nat', { family: 'ipv6' }).readSync();
+   * console.log(snap.counters.length / 2, 'slots');
+   * ```
+   */
   readSync(): CounterSnapshot {
     return this.#snapshot(this.#open().read(false));
   }
 
+  /**
+   * Releases the socket (or namespace); reads after it throw.
+   * @example
+   * ```ts
+   * import { CounterReader } from 'iptc-node';
+   * const reader = new CounterReader('filter');
+   * try { console.log((await reader.read()).counters); } finally { reader.close(); }
+   * ```
+   */
   close(): void {
     this.#native?.close();
     this.#native = null;
@@ -102,7 +151,16 @@ export class CounterReader {
   }
 }
 
-/** Slot of rule `position` (1-based) of `chain`, or -1. */
+/**
+ * Slot of rule `position` (1-based) of `chain`, or -1.
+ * @example
+ * ```ts
+ * import { CounterReader, slotOf } from 'iptc-node';
+ * const { layout, counters } = new CounterReader('filter').readSync();
+ * const slot = slotOf(layout, 'INPUT', 1);
+ * if (slot >= 0) console.log(counters[2 * slot], counters[2 * slot + 1]); // packets, bytes
+ * ```
+ */
 export function slotOf(layout: CounterLayout, chain: string, position: number): number {
   const c = layout.chains.find((x) => x.name === chain);
   return c && Number.isInteger(position) && position >= 1 && position <= c.count ? c.first + position - 1 : -1;
@@ -121,6 +179,15 @@ export interface Rates {
  * Per-second rates between two reads. Rules are matched by key when the
  * layout changed in between (a rule moved, others were added); a rule new in
  * `next`, or whose counters went down (zeroed, or replaced), counts from zero.
+ * @example
+ * ```ts
+ * import { CounterReader, rates } from 'iptc-node';
+ * const reader = new CounterReader('filter');
+ * const before = reader.readSync();
+ * await new Promise((r) => setTimeout(r, 1000));
+ * const r = rates(before, reader.readSync());
+ * r.layout.chains.forEach((c) => console.log(c.name, r.bytesPerSecond.slice(c.first, c.first + c.count)));
+ * ```
  */
 export function rates(prev: CounterSnapshot, next: CounterSnapshot): Rates {
   const seconds = Number(next.time - prev.time) / 1e9;

@@ -61,6 +61,20 @@ export interface IptcErrorDetails {
   item?: number;
 }
 
+/**
+ * Every failure iptc-node reports: `code` (see IptcErrorCode), `errno` and
+ * `syscall` where the kernel gave them, and where they apply the table,
+ * chain, 1-based position, rule and restore line.
+ * @example
+ * ```ts
+ * import { IptcError, isIptcError, Table } from 'iptc-node';
+ * try {
+ *   await Table.update('filter', {}, (t) => t.delete('INPUT', '-s 192.0.2.7 -j DROP'));
+ * } catch (e) {
+ *   if (!(e instanceof IptcError) || e.code !== 'ERR_IPTC_NO_RULE') throw e;
+ * }
+ * ```
+ */
 export class IptcError extends Error {
   code: IptcErrorCode;
   errno?: number;
@@ -105,6 +119,17 @@ export function argumentError(message: string, details: Omit<IptcErrorDetails, '
   return new IptcError(message, { code: 'ERR_IPTC_ARGUMENT', ...details });
 }
 
+/**
+ * Whether `e` is an IptcError (the same class for import and require).
+ * @example
+ * ```ts
+ * import { IptcError, isIptcError, Table } from 'iptc-node';
+ * await Table.open('nat', { ifMissing: 'error' }).catch((e: unknown) => {
+ *   if (isIptcError(e) && e.code === 'ERR_IPTC_ABSENT') return null;
+ *   throw e;
+ * });
+ * ```
+ */
 export function isIptcError(e: unknown): e is IptcError {
   return e instanceof IptcError;
 }

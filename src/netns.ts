@@ -7,6 +7,15 @@
 import { IptcError, argumentError, show } from './errors.js';
 import { native } from './native.js';
 
+/**
+ * A network namespace held open by its file descriptor; pass it as `{ netns }`.
+ * @example
+ * ```ts
+ * import { Netns, Table } from 'iptc-node';
+ * using ns = Netns.create(); // closed at the end of the scope
+ * const t = await Table.open('filter', { netns: ns });
+ * ```
+ */
 export class Netns {
   #fd: number;
   readonly #label: string;
@@ -16,7 +25,15 @@ export class Netns {
     this.#label = label;
   }
 
-  /** A new, empty network namespace (only a downed `lo`, no tables yet). Needs CAP_SYS_ADMIN. */
+  /**
+   * A new, empty network namespace (only a downed `lo`, no tables yet). Needs CAP_SYS_ADMIN.
+   * @example
+   * ```ts
+   * import { Netns, Table } from 'iptc-node';
+   * const ns = Netns.create();
+   * try { await Table.update('filter', { netns: ns }, (t) => t.setPolicy('INPUT', 'DROP')); } finally { ns.close(); }
+   * ```
+   */
   static create(): Netns {
     const fd = native.netnsCreate();
     return new Netns(fd, 'new namespace');
@@ -25,6 +42,11 @@ export class Netns {
   /**
    * Opens an existing namespace: an `ip netns` name (resolved under /run/netns)
    * or a path such as `/run/netns/NAME` or `/proc/PID/ns/net`.
+   * @example
+   * ```ts
+   * import { Netns } from 'iptc-node';
+   * const ns = Netns.open('edge'); // or Netns.open('/proc/1234/ns/net')
+   * ```
    */
   static open(nameOrPath: string): Netns {
     if (typeof nameOrPath !== 'string' || nameOrPath === '' || nameOrPath.includes('\0')) {
@@ -34,16 +56,40 @@ export class Netns {
     return new Netns(native.netnsOpen(path), path);
   }
 
-  /** Where other processes can enter this namespace (e.g. `nsenter --net=PATH`) while it is open. */
+  /**
+   * Where other processes can enter this namespace (e.g. `nsenter --net=PATH`) while it is open.
+   * @example
+   * ```ts
+   * import { Netns } from 'iptc-node';
+   * console.log(`nsenter --net=${Netns.create().path} ip link`);
+   * ```
+   */
   get path(): string {
     return `/proc/${process.pid}/fd/${this.fd}`;
   }
 
+  /**
+   * True once close() has released it.
+   * @example
+   * ```ts
+   * import { Netns } from 'iptc-node';
+   * const ns = Netns.create();
+   * ns.close();
+   * console.log(ns.closed); // true
+   * ```
+   */
   get closed(): boolean {
     return this.#fd < 0;
   }
 
-  /** The file descriptor; throws once closed. */
+  /**
+   * The file descriptor; throws once closed.
+   * @example
+   * ```ts
+   * import { Netns } from 'iptc-node';
+   * const fd: number = Netns.open('edge').fd;
+   * ```
+   */
   get fd(): number {
     if (this.#fd < 0) {
       throw new IptcError(`network namespace (${this.#label}) is closed`, { code: 'ERR_IPTC_NETNS' });
@@ -51,21 +97,53 @@ export class Netns {
     return this.#fd;
   }
 
-  /** The namespace's inode number: equal for two handles on the same namespace. */
+  /**
+   * The namespace's inode number: equal for two handles on the same namespace.
+   * @example
+   * ```ts
+   * import { Netns } from 'iptc-node';
+   * const same = Netns.open('edge').inode === Netns.open('/run/netns/edge').inode; // true
+   * ```
+   */
   get inode(): bigint {
     return native.netnsInode(this.fd);
   }
 
-  /** Releases the descriptor. A namespace made by create() disappears with its last user. */
+  /**
+   * Releases the descriptor. A namespace made by create() disappears with its last user.
+   * @example
+   * ```ts
+   * import { Netns } from 'iptc-node';
+   * const ns = Netns.open('edge');
+   * try { console.log(ns.inode); } finally { ns.close(); }
+   * ```
+   */
   close(): void {
     if (this.#fd >= 0) native.netnsClose(this.#fd);
     this.#fd = -1;
   }
 
+  /**
+   * close(), for `using` (TypeScript's lib esnext.disposable).
+   * @example
+   * ```ts
+   * import { Netns, Table } from 'iptc-node';
+   * using ns = Netns.create();
+   * await Table.open('filter', { netns: ns });
+   * ```
+   */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /**
+   * A label for messages: `Netns(new namespace)`, `Netns(/run/netns/edge)`.
+   * @example
+   * ```ts
+   * import { Netns } from 'iptc-node';
+   * console.log(String(Netns.open('edge'))); // Netns(/run/netns/edge)
+   * ```
+   */
   toString(): string {
     return `Netns(${this.#label})`;
   }
