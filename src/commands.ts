@@ -34,6 +34,11 @@ function position(w: string, what: string): number {
  * Applies one command to the snapshot. `words` is the whole command, e.g.
  * ['-A', 'INPUT', '-j', 'ACCEPT']. Returns the result of -C (true when the
  * rule exists), otherwise undefined. `counters` are a rule's `[p:b]` (restore -c).
+ * @example
+ * ```ts
+ * import { Table, applyCommand } from 'iptc-node';
+ * await Table.update('filter', {}, (t) => applyCommand(t, '-I INPUT 2 -p udp --dport 53 -j ACCEPT'));
+ * ```
  */
 export function applyCommand(table: Table, input: string | string[], counters?: Counters): boolean | undefined {
   if (typeof input !== 'string' && !Array.isArray(input)) throw argumentError(`a command must be a string or a list of words, got ${input === null ? 'null' : typeof input}`);

@@ -176,7 +176,14 @@ function value(kind: Kind | undefined, o: Option): unknown {
   }
 }
 
-/** The fields of any match or target: option names in camelCase, values typed where known. */
+/**
+ * The fields of any match or target: option names in camelCase, values typed where known.
+ * @example
+ * ```ts
+ * import { Table, fields } from 'iptc-node';
+ * for (const m of (await Table.open('filter')).rules('INPUT')[0]?.matches ?? []) console.log(m.name, fields(m));
+ * ```
+ */
 export function fields(ext: Match | Target): Record<string, Negatable<unknown>> {
   const kinds = KINDS[ext.name] ?? {};
   const out: Record<string, Negatable<unknown>> = {};
@@ -184,13 +191,27 @@ export function fields(ext: Match | Target): Record<string, Negatable<unknown>> 
   return out;
 }
 
-/** The first `name` match of a rule, as typed fields; undefined when the rule has none. */
+/**
+ * The first `name` match of a rule, as typed fields; undefined when the rule has none.
+ * @example
+ * ```ts
+ * import { parseRule, matchFields } from 'iptc-node';
+ * const dport = matchFields(parseRule('-p tcp ! --dport 22 -j DROP'), 'tcp')?.dport; // { value: '22', invert: true }
+ * ```
+ */
 export function matchFields<N extends keyof MatchFieldTypes>(rule: Rule, name: N): MatchFieldTypes[N] | undefined {
   const m = rule.matches.find((x) => x.name === name);
   return m && (fields(m) as MatchFieldTypes[N]);
 }
 
-/** The rule's target as typed fields when it is `name`; undefined otherwise. */
+/**
+ * The rule's target as typed fields when it is `name`; undefined otherwise.
+ * @example
+ * ```ts
+ * import { parseRule, targetFields } from 'iptc-node';
+ * const prefix = targetFields(parseRule('-j LOG --log-prefix "in: "'), 'LOG')?.logPrefix?.value; // 'in: '
+ * ```
+ */
 export function targetFields<N extends keyof TargetFieldTypes>(rule: Rule, name: N): TargetFieldTypes[N] | undefined {
   return rule.target?.name === name ? (fields(rule.target) as TargetFieldTypes[N]) : undefined;
 }

@@ -5,6 +5,14 @@
 import { argumentError, show } from './errors.js';
 
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw' | 'security';
+/**
+ * The iptables tables, in the order iptables-legacy lists them when all exist.
+ * @example
+ * ```ts
+ * import { TABLES, Table } from 'iptc-node';
+ * for (const name of TABLES) console.log(name, (await Table.open(name)).exists);
+ * ```
+ */
 export const TABLES: readonly TableName[] = ['filter', 'nat', 'mangle', 'raw', 'security'];
 
 export function checkFamily(family: unknown): void {

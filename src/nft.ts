@@ -19,21 +19,51 @@ export interface NftTable {
   rules: number;
 }
 
-/** Every nf_tables table in the namespace ([] when nf_tables is not loaded). */
+/**
+ * Every nf_tables table in the namespace ([] when nf_tables is not loaded).
+ * @example
+ * ```ts
+ * import { nftTables } from 'iptc-node';
+ * for (const t of await nftTables({ netns: 'edge' })) console.log(t.family, t.name, t.chains, t.rules);
+ * ```
+ */
 export async function nftTables(options: { netns?: NetnsOption } = {}): Promise<NftTable[]> {
   return withNetnsFd(options.netns, (fd) => native.nftTables(fd, true));
 }
 
+/**
+ * nftTables() on the calling thread.
+ * @example
+ * ```ts
+ * import { nftTablesSync } from 'iptc-node';
+ * const firewalld = nftTablesSync().some((t) => t.family === 'inet' && t.name === 'firewalld');
+ * ```
+ */
 export function nftTablesSync(options: { netns?: NetnsOption } = {}): NftTable[] {
   return withNetnsFd(options.netns, (fd) => native.nftTables(fd, false));
 }
 
-/** The nf_tables tables iptables-nft would have made for a family (same names as the legacy ones). */
+/**
+ * The nf_tables tables iptables-nft would have made for a family (same names as the legacy ones).
+ * @example
+ * ```ts
+ * import { nftTables, iptablesNftTables } from 'iptc-node';
+ * const ours = iptablesNftTables(await nftTables(), 'ipv4'); // ip filter, ip nat, ...
+ * ```
+ */
 export function iptablesNftTables(all: NftTable[], family: FamilyName): NftTable[] {
   return all.filter((t) => t.family === family && (TABLES as readonly string[]).includes(t.name) && (t.rules > 0 || t.chains > 0));
 }
 
-/** A warning when iptables-nft rules exist beside the legacy tables iptc-node works on, else null. */
+/**
+ * A warning when iptables-nft rules exist beside the legacy tables iptc-node works on, else null.
+ * @example
+ * ```ts
+ * import { nftTables, nftWarning } from 'iptc-node';
+ * const warning = nftWarning(await nftTables(), 'ipv4');
+ * if (warning) console.warn(warning);
+ * ```
+ */
 export function nftWarning(all: NftTable[], family: FamilyName): string | null {
   const t = iptablesNftTables(all, family);
   if (t.length === 0) return null;

@@ -21,6 +21,11 @@ export interface ParseOptions {
 /**
  * Parses one rule (the words after `iptables -A CHAIN`). Returns one rule per
  * address when -s/-d list several, as iptables adds one rule for each.
+ * @example
+ * ```ts
+ * import { parseRules } from 'iptc-node';
+ * const rules = parseRules('-s 10.0.0.1,10.0.0.2 -j DROP'); // two rules, one per address
+ * ```
  */
 export function parseRules(spec: string | readonly string[], options: ParseOptions = {}): DecodedRule[] {
   checkOptionsObject(options, 'parse options', ['family', 'table', 'chains']);
@@ -53,7 +58,15 @@ export function parseRules(spec: string | readonly string[], options: ParseOptio
   return Array.from({ length: src.count }, (_, i) => src.decode(i));
 }
 
-/** Parses one rule that must come out as a single kernel rule. */
+/**
+ * Parses one rule that must come out as a single kernel rule.
+ * @example
+ * ```ts
+ * import { parseRule } from 'iptc-node';
+ * const r = parseRule('-p tcp --dport 22 -j ACCEPT', { family: 'ipv6' });
+ * console.log(r.matches[0]?.options); // [{ name: 'dport', values: ['22'], invert: false }]
+ * ```
+ */
 export function parseRule(spec: string | readonly string[], options: ParseOptions = {}): DecodedRule {
   const rules = parseRules(spec, options);
   if (rules.length !== 1) throw argumentError(`the rule lists several addresses and makes ${rules.length} rules; use parseRules()`);
@@ -71,6 +84,11 @@ export interface FormatOptions {
  * A rule as iptables-save prints it. Rules read from a table or parsed by
  * parseRule() print exactly as iptables-save would; other objects print as
  * the words that would make them.
+ * @example
+ * ```ts
+ * import { parseRule, formatRule } from 'iptc-node';
+ * formatRule(parseRule('-p tcp --dport 22 -j ACCEPT'), { chain: 'INPUT' }); // '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'
+ * ```
  */
 export function formatRule(rule: RuleShape | RuleInput, options: FormatOptions = {}): string {
   const spec = (rule as Partial<DecodedRule>)[SPEC] ?? ` ${joinWords(ruleWords(rule as RuleInput))}`;
@@ -82,7 +100,14 @@ export function formatRule(rule: RuleShape | RuleInput, options: FormatOptions =
   return s;
 }
 
-/** Rule.parse / Rule.format, for those who like them on one object. */
+/**
+ * Rule.parse / Rule.parseAll / Rule.format: parseRule, parseRules and formatRule on one object.
+ * @example
+ * ```ts
+ * import { Rule } from 'iptc-node';
+ * const line = Rule.format(Rule.parse('-i eth0 -j DROP')); // '-i eth0 -j DROP'
+ * ```
+ */
 export const Rule = { parse: parseRule, parseAll: parseRules, format: formatRule };
 /** A rule as read from the kernel (see rule.ts). */
 export type Rule = RuleShape;

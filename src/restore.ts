@@ -53,6 +53,11 @@ export interface RestoreOptions extends CommitOptions {
  * The names of the family's tables that exist in the namespace, in the order
  * the backend's save tool prints them (iptables-legacy-save: the kernel's;
  * iptables-nft-save: mangle, security, raw, filter, nat).
+ * @example
+ * ```ts
+ * import { listTables } from 'iptc-node';
+ * console.log(await listTables({ family: 'ipv6', netns: 'edge' })); // e.g. ['filter', 'nat']
+ * ```
  */
 export async function listTables(options: WhichOptions = {}): Promise<string[]> {
   checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
@@ -63,6 +68,14 @@ export async function listTables(options: WhichOptions = {}): Promise<string[]> 
   );
 }
 
+/**
+ * listTables() on the calling thread.
+ * @example
+ * ```ts
+ * import { listTablesSync } from 'iptc-node';
+ * const haveNat = listTablesSync().includes('nat');
+ * ```
+ */
 export function listTablesSync(options: WhichOptions = {}): string[] {
   checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
@@ -72,7 +85,14 @@ export function listTablesSync(options: WhichOptions = {}): string[] {
 
 const SAVE_ALL_OPTIONS = ['family', 'netns', 'counters', 'backend'];
 
-/** Every table of a family, as iptables-save prints them (without `#` comment lines). */
+/**
+ * Every table of a family, as iptables-save prints them (without `#` comment lines).
+ * @example
+ * ```ts
+ * import { saveAll } from 'iptc-node';
+ * process.stdout.write(await saveAll({ family: 'ipv6', counters: true }));
+ * ```
+ */
 export async function saveAll(options: SaveAllOptions = {}): Promise<string> {
   checkOptionsObject(options, 'options', SAVE_ALL_OPTIONS);
   // One backend for all the tables: decided once.
@@ -82,6 +102,15 @@ export async function saveAll(options: SaveAllOptions = {}): Promise<string> {
   return parts.map((t) => t.save({ counters: options.counters })).join('');
 }
 
+/**
+ * saveAll() on the calling thread.
+ * @example
+ * ```ts
+ * import { saveAllSync } from 'iptc-node';
+ * import { writeFileSync } from 'node:fs';
+ * writeFileSync('/etc/iptables/rules.v4', saveAllSync());
+ * ```
+ */
 export function saveAllSync(options: SaveAllOptions = {}): string {
   checkOptionsObject(options, 'options', SAVE_ALL_OPTIONS);
   const backend = whichBackendSync({ family: options.family, netns: options.netns, backend: options.backend });
@@ -191,8 +220,26 @@ function checkRestoreOptions(options: RestoreOptions): void {
  * is read and every rule parsed off the event loop; a flushing restore reads
  * nothing from the kernel (built-in chains the text does not list keep the
  * policy they have), and each block is one atomic replace under the lock.
+ * With `dryRun: true` (this form) it commits nothing and resolves to one
+ * Validation per block.
+ * @example
+ * ```ts
+ * import { restore } from 'iptc-node';
+ * const text = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n';
+ * for (const v of await restore(text, { dryRun: true })) if (!v.ok) console.error(v.table, v.problems);
+ * ```
  */
 export async function restore(text: string, options: RestoreOptions & { dryRun: true }): Promise<Validation[]>;
+/**
+ * Restores iptables-save text in-process (like iptables-restore): each
+ * `*table ... COMMIT` block is one atomic replace under the xtables lock.
+ * @example
+ * ```ts
+ * import { restore } from 'iptc-node';
+ * import { readFileSync } from 'node:fs';
+ * await restore(readFileSync('/etc/iptables/rules.v4', 'utf8'), { noflush: true, lockTimeout: 5000 });
+ * ```
+ */
 export async function restore(text: string, options?: RestoreOptions): Promise<void>;
 export async function restore(text: string, options: RestoreOptions = {}): Promise<void | Validation[]> {
   checkRestoreOptions(options);
@@ -232,6 +279,14 @@ export async function restore(text: string, options: RestoreOptions = {}): Promi
   if (compiled.error) throw compiled.error;
 }
 
+/**
+ * restore() on the calling thread (no dryRun: the kernel check is asynchronous).
+ * @example
+ * ```ts
+ * import { restoreSync } from 'iptc-node';
+ * restoreSync('*filter\n:FORWARD DROP [0:0]\nCOMMIT\n', { netns: 'edge' });
+ * ```
+ */
 export function restoreSync(text: string, options: RestoreOptions = {}): void {
   checkRestoreOptions(options);
   checkSignal(options.signal, 'the restore');

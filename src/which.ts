@@ -69,6 +69,11 @@ function never(): never {
  * What the host's `iptables` (or `ip6tables`) is: 'nft', 'legacy', or
  * undefined when it cannot be told (not installed, an unknown layout).
  * Follows the alternatives link as update-alternatives makes it.
+ * @example
+ * ```ts
+ * import { Table, hostIptables } from 'iptc-node';
+ * const t = await Table.open('filter', { backend: hostIptables('ipv4') ?? 'auto' }); // what `iptables` on this host works on
+ * ```
  */
 export function hostIptables(family: FamilyName): BackendName | undefined {
   const tool = family === 'ipv4' ? 'iptables' : 'ip6tables';
@@ -104,7 +109,14 @@ export interface WhichOptions {
   backend?: BackendChoice;
 }
 
-/** Which backend a read with these options uses: what 'auto' decides, or the one named. */
+/**
+ * Which backend a read with these options uses: what 'auto' decides, or the one named.
+ * @example
+ * ```ts
+ * import { whichBackend } from 'iptc-node';
+ * console.log(await whichBackend({ family: 'ipv6', netns: 'edge' })); // 'legacy' or 'nft'
+ * ```
+ */
 export async function whichBackend(options: WhichOptions = {}): Promise<BackendName> {
   checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
@@ -112,6 +124,14 @@ export async function whichBackend(options: WhichOptions = {}): Promise<BackendN
   return withNetnsFd(options.netns, async (fd) => (await resolveBackend(choice, family, fd)).name);
 }
 
+/**
+ * whichBackend() on the calling thread.
+ * @example
+ * ```ts
+ * import { whichBackendSync } from 'iptc-node';
+ * if (whichBackendSync() === 'nft') console.log('this namespace uses iptables-nft');
+ * ```
+ */
 export function whichBackendSync(options: WhichOptions = {}): BackendName {
   checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
