@@ -118,12 +118,25 @@ export type CompareOptions = Pick<TextOptions, 'noflush'>;
  * it), in memory: every rule is parsed and printed by libxtables in this
  * process, no kernel and no namespace is involved (so CAP_NET_ADMIN is not
  * even needed). Read it, diff or plan with it; it cannot be committed.
+ * @example
+ * ```ts
+ * import { tableFromText } from 'iptc-node';
+ * const nat = await tableFromText('*nat\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n', { table: 'nat' });
+ * ```
  */
 export async function tableFromText(text: string, options: TextOptions = {}): Promise<Table> {
   const { table, family } = textOptions(text, options);
   return fromBlocks(await compile(text, family, { noflush: options.noflush, table }), table, family, options);
 }
 
+/**
+ * tableFromText() on the calling thread.
+ * @example
+ * ```ts
+ * import { Table, tableFromTextSync } from 'iptc-node';
+ * const t = tableFromTextSync('*filter\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n', { base: Table.openSync('filter'), noflush: true });
+ * ```
+ */
 export function tableFromTextSync(text: string, options: TextOptions = {}): Table {
   const { table, family } = textOptions(text, options);
   return fromBlocks(compileSync(text, family, { noflush: options.noflush, table }), table, family, options);
@@ -157,11 +170,26 @@ function fromBlocks(compiled: NativeCompiled, table: string, family: FamilyName,
  * What changes from snapshot `a` to `b`: a snapshot of the same table and
  * family, or restore text for it, read as iptables-restore would apply it
  * to `a` (so built-in chains the text does not list keep a's policy).
+ * @example
+ * ```ts
+ * import { Table, diff, formatDiff } from 'iptc-node';
+ * const d = await diff(await Table.open('filter'), '*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n');
+ * if (!d.equal) console.log(formatDiff(d));
+ * ```
  */
 export async function diff(a: Table, b: Table | string, options: CompareOptions = {}): Promise<TableDiff> {
   return diffSync(a, b, options);
 }
 
+/**
+ * diff() on the calling thread.
+ * @example
+ * ```ts
+ * import { Table, diffSync, formatDiff } from 'iptc-node';
+ * const t = Table.openSync('filter');
+ * console.log(formatDiff(diffSync(t, '*filter\n-A INPUT -j LOG\nCOMMIT\n', { noflush: true }))); // + -A INPUT -j LOG
+ * ```
+ */
 export function diffSync(a: Table, b: Table | string, options: CompareOptions = {}): TableDiff {
   return compareViews(viewOf(a), viewOf(sameKind(a, desiredTable(a, b, options))));
 }
@@ -455,6 +483,11 @@ function bisect(
  * The diff as lines: `chain A renamed to B`, `+ chain X`, `- chain Y`,
  * `:INPUT policy ACCEPT -> DROP`, then per chain `- -A ...` (removed),
  * `+ -A ...` (added), `~ moved -A ... (3 -> 1)`. Empty when equal.
+ * @example
+ * ```ts
+ * import { Table, diff, formatDiff } from 'iptc-node';
+ * console.log(formatDiff(await diff(await Table.open('filter'), '*filter\n:FORWARD DROP [0:0]\nCOMMIT\n', { noflush: true })));
+ * ```
  */
 export function formatDiff(d: TableDiff): string {
   const out: string[] = [];

@@ -11,7 +11,9 @@
  * BigInt64Array as arrays of them.
  * @example
  * ```ts
- * JSON.stringify(await diff(live, text), jsonReplacer);
+ * import { Table, diff, jsonReplacer } from 'iptc-node';
+ * const d = await diff(await Table.open('filter'), '*filter\n:INPUT DROP [0:0]\nCOMMIT\n');
+ * console.log(JSON.stringify(d, jsonReplacer));
  * ```
  */
 export function jsonReplacer(_key: string, value: unknown): unknown {

@@ -66,6 +66,7 @@ function address(a: string | undefined, ipv4: boolean): string {
  * them (`-x` with `exact`).
  * @example
  * ```ts
+ * import { Table, listTable } from 'iptc-node';
  * const t = await Table.open('filter');
  * process.stdout.write(listTable(t, { exact: true }));
  * ```
@@ -104,7 +105,8 @@ export function listTable(t: Table, options: ListOptions = {}): string {
  * with `counters`, as `iptables -S -v` (`-c packets bytes`).
  * @example
  * ```ts
- * listSpecs(await Table.open('filter'), { chain: 'INPUT' });
+ * import { Table, listSpecs } from 'iptc-node';
+ * process.stdout.write(listSpecs(await Table.open('filter'), { chain: 'INPUT' })); // -P INPUT ACCEPT, -A INPUT ...
  * ```
  */
 export function listSpecs(t: Table, options: { chain?: string; counters?: boolean } = {}): string {

@@ -38,11 +38,27 @@ const applied = new WeakSet<Plan>();
  * table, or iptables-restore text, read as iptables-restore (`-n` with
  * `noflush`) would apply it to `current`. So a built-in chain's policy
  * changes only where the text has its `:CHAIN POLICY` line.
+ * @example
+ * ```ts
+ * import { Table, plan, apply, formatPlan } from 'iptc-node';
+ * import { readFileSync } from 'node:fs';
+ * const p = await plan(await Table.open('filter'), readFileSync('/etc/iptables/rules.v4', 'utf8'));
+ * console.log(formatPlan(p));
+ * await apply(p);
+ * ```
  */
 export async function plan(current: Table, desired: Table | string, options: CompareOptions = {}): Promise<Plan> {
   return planSync(current, desired, options);
 }
 
+/**
+ * plan() on the calling thread.
+ * @example
+ * ```ts
+ * import { Table, planSync, applySync } from 'iptc-node';
+ * applySync(planSync(Table.openSync('filter'), '*filter\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n', { noflush: true }));
+ * ```
+ */
 export function planSync(current: Table, desired: Table | string, options: CompareOptions = {}): Plan {
   const a = viewOf(current);
   const b = viewOf(sameKind(current, desiredTable(current, desired, options)));
@@ -119,7 +135,15 @@ function chainSteps(chain: string, ra: readonly ViewRule[], ta: readonly string[
   return steps;
 }
 
-/** The plan as `iptables-restore --noflush` input: `*table`, the steps, `COMMIT`. */
+/**
+ * The plan as `iptables-restore --noflush` input: `*table`, the steps, `COMMIT`.
+ * @example
+ * ```ts
+ * import { Table, plan, formatPlan } from 'iptc-node';
+ * const text = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n';
+ * process.stdout.write(formatPlan(await plan(await Table.open('filter'), text))); // for iptables-restore -n
+ * ```
+ */
 export function formatPlan(p: Plan): string {
   return [`*${p.table.name}`, ...p.steps, 'COMMIT', ''].join('\n');
 }
@@ -146,7 +170,15 @@ function applySteps(p: Plan): Table {
   return p.table;
 }
 
-/** Applies the plan to its snapshot and (unless `commit: false`) commits it. Returns the snapshot. */
+/**
+ * Applies the plan to its snapshot and (unless `commit: false`) commits it. Returns the snapshot.
+ * @example
+ * ```ts
+ * import { Table, plan, apply } from 'iptc-node';
+ * const text = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n';
+ * const t = await apply(await plan(await Table.open('filter'), text), { lockTimeout: 5000 });
+ * ```
+ */
 export async function apply(p: Plan, options: ApplyOptions = {}): Promise<Table> {
   checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout']);
   const { commit = true, ...commitOptions } = options;
@@ -155,6 +187,16 @@ export async function apply(p: Plan, options: ApplyOptions = {}): Promise<Table>
   return t;
 }
 
+/**
+ * apply() on the calling thread.
+ * @example
+ * ```ts
+ * import { Table, planSync, applySync } from 'iptc-node';
+ * const text = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n';
+ * const t = applySync(planSync(Table.openSync('filter'), text), { commit: false }); // changed, not committed
+ * t.commitSync();
+ * ```
+ */
 export function applySync(p: Plan, options: ApplyOptions = {}): Table {
   checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout']);
   const { commit = true, ...commitOptions } = options;
