@@ -6,7 +6,7 @@ import { argumentError, show } from './errors.js';
 
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw' | 'security';
 /**
- * The iptables tables, in the order iptables-legacy lists them when all exist.
+ * The names of the five tables iptables knows (each a TableName).
  * @example
  * ```ts
  * import { TABLES, Table } from 'iptc-node';
