@@ -20,7 +20,7 @@ export interface Plan {
   /** The snapshot the steps change (the `current` given to plan()). */
   readonly table: Table;
   readonly diff: TableDiff;
-  /** iptables command lines (`-D INPUT 3`, `-I INPUT 2 -p tcp ...`, `-N X`, `-P INPUT DROP`), in order. */
+  /** iptables command lines (`-D INPUT -p tcp -m tcp --dport 22 -j ACCEPT`, `-I INPUT 2 -p tcp ...`, `-N X`, `-P INPUT DROP`), in order; deletes name the rule, never a position. */
   readonly steps: readonly string[];
 }
 
