@@ -20,3 +20,6 @@ export { diff, diffSync, formatDiff, tableFromText, tableFromTextSync, type Tabl
 export { plan, planSync, apply, applySync, formatPlan, type Plan, type ApplyOptions } from './plan.js';
 export { listTable, listSpecs, type ListOptions } from './listing.js';
 export { jsonReplacer } from './json.js';
+export { CounterMetrics, metrics, metricsSync, type MetricsOptions, type Scrape, type TableScrape } from './metrics.js';
+export { CONTENT_TYPES, escapeLabelValue, negotiateFormat, type MetricsFormat } from './exposition.js';
+export { watch, tableChanges, type TableChange, type WatchOptions } from './watch.js';

@@ -40,6 +40,8 @@ export const OPTIONS: Record<string, OptionSpec[]> = {
   restore: [...COMMON, ...WAIT, o('--table', 'value', '-T'), o('--counters', 'none', '-c'), o('--noflush', 'none', '-n'), o('--test', 'none', '-t'), o('--verbose', 'none', '-v')],
   list: [...COMMON, o('--table', 'value', '-t'), o('--exact', 'none', '-x'), o('--list-rules', 'none', '-S'), o('--verbose', 'none', '-v'), o('--numeric', 'none', '-n'), o('--line-numbers', 'none'), o('--json', 'none')],
   top: [...COMMON, o('--table', 'value', '-t'), o('--interval', 'value'), o('--rows', 'value'), o('--count', 'value'), o('--json', 'none')],
+  exporter: [...COMMON, o('--table', 'value', '-t'), o('--listen', 'value')],
+  watch: [...COMMON, o('--table', 'value', '-t'), o('--interval', 'value'), o('--count', 'value')],
   diff: [...COMMON, o('--table', 'value', '-t'), o('--noflush', 'none', '-n'), o('--json', 'none')],
   apply: [...COMMON, ...WAIT, o('--table', 'value', '-t'), o('--noflush', 'none', '-n'), o('--dry-run', 'none')],
 };

@@ -66,6 +66,9 @@ export async function runCommand(cmd: string, argv: string[]): Promise<void> {
     process.stdout.write(`${HELP[cmd]}\n`);
     return;
   }
+  // Long-running: the namespace and backend are looked at per scrape / per poll, not once here.
+  if (cmd === 'exporter') return (await import('./exporter.js')).runExporter(a);
+  if (cmd === 'watch') return (await import('./watch.js')).runWatch(a);
   const family: FamilyName = a.flags.has('--ipv6') ? 'ipv6' : 'ipv4';
   const netns = a.values.get('--netns');
   const table = a.values.get('--table');

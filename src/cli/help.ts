@@ -10,6 +10,8 @@ Commands (each has --help):
   restore   load iptables-save format (iptables-restore's flags and exit statuses)
   list      show a table as iptables -L -n -v --line-numbers (or -S) shows it
   top       a live view of the busiest rules
+  exporter  serve the counters to Prometheus (/metrics, OpenMetrics)
+  watch     print each change to a table as an iptables command
   diff      compare the live tables with an iptables-save file
   apply     change the live tables into an iptables-save file, keeping counters
 
@@ -75,6 +77,30 @@ lines per interval.
   --json             one JSON object per refresh, one per line
   --backend B        legacy, nft or auto (default)
   --netns NAME       act in this network namespace`,
+  exporter: `usage: iptc exporter [--listen HOST:PORT] [-t table[,table...]] [-4|-6] [--backend B] [--netns NAME]
+
+Serves the rule and policy counters over HTTP for Prometheus: GET /metrics
+(OpenMetrics when the client asks for it, else the Prometheus 0.0.4 text),
+GET /healthz. Read-only. A scrape that fails (namespace gone, table absent)
+answers with iptc_scrape_success 0 and one line per error on stderr.
+SIGTERM or SIGINT stops it.
+  --listen HOST:PORT   where to listen (default 127.0.0.1:9455: loopback only)
+  -t, --table LIST     tables to serve, comma-separated (default: every table there is)
+  -4, -6               one family only (default: both)
+  --backend B          legacy, nft or auto (default)
+  --netns NAME         read this network namespace (looked up at every scrape)`,
+  watch: `usage: iptc watch [-t table] [-6] [--interval ms] [--count N] [--backend B] [--netns NAME]
+
+Prints each change to a table as the iptables command that makes it
+(-N, -E, -X, -P, -A, -I, -D), as xtables-monitor does for nf_tables. Polls the
+counters (cheap while nothing changes) and reads the rules only when they
+changed. Ctrl-C or SIGTERM stops it.
+  -t, --table NAME   the table (default filter)
+  -6                 IPv6
+  --interval MS      how often to look (default 1000)
+  --count N          stop after N changes
+  --backend B        legacy, nft or auto (default)
+  --netns NAME       watch this network namespace`,
   diff: `usage: iptc diff [-t table] [-n] [-6] [--json] [--backend B] [--netns NAME] FILE
 
 Compares the live tables with what iptables-restore (-n: iptables-restore
