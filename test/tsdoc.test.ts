@@ -9,7 +9,8 @@
  *
  * And no example lies about the API: each @example's ```ts blocks become
  * modules of a strict consumer project that imports 'iptc-node' (linked to
- * this package, as in exports.test.ts) and tsc must type-check them all.
+ * this package, as in exports.test.ts) and tsc (TypeScript 5 and 7) must
+ * type-check them all.
  * Type aliases and interfaces need no example; those they have are checked.
  */
 import { spawnSync } from 'node:child_process';
