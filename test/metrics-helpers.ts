@@ -22,8 +22,8 @@ export interface OraclePolicy {
   bytes: string;
 }
 
-/** Comments with every character that needs care in a label value (a line feed aside: see the test). */
-export const awkwardComments = ['say "hi"', 'back\\slash', 'ends with \\', '"', 'tab\there', 'é ü 日本 🔥', 'a=b,c="d"} {x', '#HELP not a comment'];
+/** Comments with every character that needs care in a label value. */
+export const awkwardComments = ['two\nlines "and" \\', 'say "hi"', 'back\\slash', 'ends with \\', '"', 'tab\there', 'é ü 日本 🔥', 'a=b,c="d"} {x', '#HELP not a comment'];
 
 /** Words as iptables-restore splits a line: blanks separate, double quotes group, a backslash escapes inside quotes. */
 function words(line: string): string[] {
@@ -51,15 +51,33 @@ function words(line: string): string[] {
   return out;
 }
 
+/** Lines of save text; a line feed inside double quotes (a comment holding one) does not end a line. */
+function lines(save: string): string[] {
+  const out: string[] = [];
+  let quoted = false;
+  let from = 0;
+  for (let i = 0; i < save.length; i++) {
+    const c = save[i];
+    if (quoted && c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === '\n' && !quoted) {
+      out.push(save.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(save.slice(from));
+  return out;
+}
+
 /** The rules and policies of one table in iptables-legacy-save -c text, in order. */
 export function oracleRules(save: string): { rules: OracleRule[]; policies: OraclePolicy[] } {
   const rules: OracleRule[] = [];
   const policies: OraclePolicy[] = [];
   const positions = new Map<string, number>();
-  for (const line of save.split('\n')) {
+  for (const line of lines(save)) {
     let m = /^:(\S+) (\S+) \[(\d+):(\d+)\]$/.exec(line);
     if (m && m[2] !== '-') policies.push({ chain: m[1]!, policy: m[2]!, packets: m[3]!, bytes: m[4]! });
-    m = /^\[(\d+):(\d+)\] -A (\S+) ?(.*)$/.exec(line);
+    m = /^\[(\d+):(\d+)\] -A (\S+) ?(.*)$/s.exec(line);
     if (!m) continue;
     const chain = m[3]!;
     const w = words(m[4]!);

@@ -48,8 +48,7 @@ describe('metrics()', () => {
     for (const c of awkwardComments) s.ipt(`-A INPUT -p udp -m comment --comment '${c.replace(/'/g, `'\\''`)}' -j ACCEPT`);
     s.ipt('-N X');
     s.ipt('-A INPUT -j X');
-    // A line feed too (iptables-legacy-save would print it raw, so it goes where the oracle is not read).
-    s.ipt(`-A OUTPUT -m comment --comment 'two\nlines "and" \\' -j ACCEPT`, 'ipv6');
+    s.ipt('-A OUTPUT -j ACCEPT', 'ipv6');
     const m = new CounterMetrics({ netns: s.ns, backend: 'legacy' });
     try {
       for (const format of ['openmetrics', 'prometheus'] as const) {
