@@ -23,3 +23,4 @@ export { jsonReplacer } from './json.js';
 export { CounterMetrics, metrics, metricsSync, type MetricsOptions, type Scrape, type TableScrape } from './metrics.js';
 export { CONTENT_TYPES, escapeLabelValue, negotiateFormat, type MetricsFormat } from './exposition.js';
 export { watch, tableChanges, type TableChange, type WatchOptions } from './watch.js';
+export { PromCollector, type CollectorOptions, type RegistryLike } from './prom-collector.js';
