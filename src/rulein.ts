@@ -19,9 +19,7 @@ import { joinWords } from './words.js';
  */
 export function ruleRefs(snap: Snapshot, table: string, chain: string, rule: RuleSpec, later: Origin | undefined): number[] {
   const { words, counters } = ruleInputWords(rule, table, chain);
-  const given = interfacesGiven(words);
-  const problem = interfaceProblem(chain, given.in, given.out);
-  if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table, chain, rule: joinWords(words) });
+  checkInterfaces(table, chain, words);
   const j = jumpWord(words);
   const target = j ? snap.find(j.name) : undefined;
   if (target?.builtin) {
@@ -39,6 +37,7 @@ export function ruleRefs(snap: Snapshot, table: string, chain: string, rule: Rul
 /** The specs of a rule given to -C/-D, to compare with the chain's. */
 export function ruleSpecs(snap: Snapshot, table: string, chain: string, rule: RuleSpec): string[] {
   const { words } = ruleInputWords(rule, table, chain);
+  checkInterfaces(table, chain, words);
   const j = jumpWord(words);
   const target = j ? snap.find(j.name) : undefined;
   let refs: number[];
@@ -48,4 +47,11 @@ export function ruleSpecs(snap: Snapshot, table: string, chain: string, rule: Ru
     throw withContext(e, `bad rule for chain ${chain}`, { table, chain, rule: joinWords(words) });
   }
   return specsOf(snap, refs);
+}
+
+/** -i/-o given to a built-in chain that has no such interface, refused for every rule command, as iptables does. */
+function checkInterfaces(table: string, chain: string, words: string[]): void {
+  const given = interfacesGiven(words);
+  const problem = interfaceProblem(chain, given.in, given.out);
+  if (problem) throw new IptcError(problem, { code: 'ERR_IPTC_PARSE', table, chain, rule: joinWords(words) });
 }
