@@ -29,6 +29,8 @@
         "src-native/nft/batch_plan.cc",
         "src-native/nft/counters.cc",
         "src-native/nft/decode.cc",
+        "src-native/nft/decode_header.cc",
+        "src-native/nft/decode_transport.cc",
         "src-native/nft/dump.cc",
         "src-native/nft/encode.cc",
         "src-native/nft/known.cc",
