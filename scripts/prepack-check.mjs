@@ -11,12 +11,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const missing = [];
-const prebuilds = join(root, 'prebuilds', 'linux-x64');
-if (!existsSync(prebuilds) || !readdirSync(prebuilds).some((f) => f.endsWith('.node'))) missing.push('prebuilds/linux-x64/*.node (the prebuilt addon)');
+for (const arch of ['x64', 'arm64']) {
+  const prebuilds = join(root, 'prebuilds', `linux-${arch}`);
+  if (!existsSync(prebuilds) || !readdirSync(prebuilds).some((f) => f.endsWith('.node'))) missing.push(`prebuilds/linux-${arch}/*.node (the prebuilt addon)`);
+}
 for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs.cjs', 'dist/cli/main.js']) if (!existsSync(join(root, f))) missing.push(f);
 if (missing.length) {
   console.error(`iptc-node: not packing without ${missing.join(', ')}.
 Make the tarball with: npm run prebuilds -- --pack DIR
-(it builds the addon in Debian bookworm, for glibc 2.36 and newer, and packs it with dist/).`);
+(it builds the addon for x64 and arm64 in Debian bookworm, and packs them with dist/).`);
   process.exit(1);
 }

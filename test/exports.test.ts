@@ -179,10 +179,15 @@ describe('package entry points', () => {
       const check = () => spawnSync(process.execPath, [join(dir, 'scripts', 'prepack-check.mjs')], { encoding: 'utf8' });
       let r = check();
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/not packing without prebuilds\/linux-x64\/\*\.node .*dist\/index\.js/);
+      expect(r.stderr).toMatch(/not packing without prebuilds\/linux-x64\/\*\.node .*prebuilds\/linux-arm64\/\*\.node .*dist\/index\.js/);
       expect(r.stderr).toContain('npm run prebuilds -- --pack DIR');
-      for (const f of ['dist/cli', 'prebuilds/linux-x64']) mkdirSync(join(dir, f), { recursive: true });
-      for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs.cjs', 'dist/cli/main.js', 'prebuilds/linux-x64/iptc-node.napi.glibc.node']) writeFileSync(join(dir, f), '');
+      for (const f of ['dist/cli', 'prebuilds/linux-x64', 'prebuilds/linux-arm64']) mkdirSync(join(dir, f), { recursive: true });
+      for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs.cjs', 'dist/cli/main.js', 'prebuilds/linux-x64/iptc-node.glibc.node']) writeFileSync(join(dir, f), '');
+      // One architecture is not enough: an arm64 user would need a compiler.
+      r = check();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/not packing without prebuilds\/linux-arm64\/\*\.node \(the prebuilt addon\)\.\n/);
+      writeFileSync(join(dir, 'prebuilds/linux-arm64/iptc-node.glibc.node'), '');
       r = check();
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.prepack).toBe('node scripts/prepack-check.mjs');
