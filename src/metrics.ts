@@ -19,6 +19,7 @@ import { statSync } from 'node:fs';
 import { CounterReader, type CounterLayout, type CounterSnapshot } from './counters.js';
 import { IptcError, argumentError, show } from './errors.js';
 import { familyHead, labelText, type MetricsFormat } from './exposition.js';
+import { SampleLines } from './metrics-text.js';
 import { checkTableName } from './names.js';
 import type { FamilyName } from './native.js';
 import { Netns, type NetnsOption } from './netns.js';
@@ -71,9 +72,6 @@ class Source {
   /** Rule slots and policy slots, in chain order. */
   ruleSlots = new Uint32Array(0);
   policySlots = new Uint32Array(0);
-  /** Per slot: the sample line up to its value, for packets and for bytes. */
-  packets: string[] = [];
-  bytes: string[] = [];
 
   constructor(
     readonly family: FamilyName,
@@ -102,9 +100,19 @@ class Source {
     this.labels = labels.map((l) => Object.freeze(l));
     this.ruleSlots = Uint32Array.from(ruleSlots);
     this.policySlots = Uint32Array.from(policySlots);
-    const rule = new Set(ruleSlots);
-    this.packets = labels.map((l, i) => `${rule.has(i) ? 'iptc_rule' : 'iptc_policy'}_packets_total${labelText(l)} `);
-    this.bytes = labels.map((l, i) => `${rule.has(i) ? 'iptc_rule' : 'iptc_policy'}_bytes_total${labelText(l)} `);
+    const text = labels.map((l) => labelText(l));
+    const lines = (name: string, slots: number[], which: 0 | 1) =>
+      new SampleLines(
+        slots.map((i) => `${name}${text[i]} `),
+        slots.map((i) => 2 * i + which),
+      );
+    // The sample lines go with this label set: a Scrape is written with the lines of the layout it was read with.
+    SAMPLE_LINES.set(this.labels, {
+      rulePackets: lines('iptc_rule_packets_total', ruleSlots, 0),
+      ruleBytes: lines('iptc_rule_bytes_total', ruleSlots, 1),
+      policyPackets: lines('iptc_policy_packets_total', policySlots, 0),
+      policyBytes: lines('iptc_policy_bytes_total', policySlots, 1),
+    });
     this.version = layout.version;
   }
 
@@ -114,6 +122,15 @@ class Source {
     this.version = -1;
   }
 }
+
+interface TableLines {
+  rulePackets: SampleLines;
+  ruleBytes: SampleLines;
+  policyPackets: SampleLines;
+  policyBytes: SampleLines;
+}
+
+const SAMPLE_LINES = new WeakMap<object, TableLines>();
 
 /** The text of a rule's `-m comment` (several are joined with a space). */
 function commentOf(r: DecodedRule): string {
@@ -259,26 +276,56 @@ export class CounterMetrics {
    * ```
    */
   format(scrape: Scrape, format: MetricsFormat = 'openmetrics'): string {
-    const ok: { s: Source; c: BigUint64Array }[] = [];
-    for (const t of scrape.tables) if (t.snapshot) ok.push({ s: this.#sources.get(`${t.family}/${t.table}`)!, c: t.snapshot.counters });
-    let out = familyHead(format, 'iptc_rule_packets', 'counter', 'Packets matched by each rule.');
-    // Strings grow by concatenation (V8 ropes): no array of 100,000 parts.
-    for (const { s, c } of ok) for (const i of s.ruleSlots) out += s.packets[i]! + c[2 * i]! + '\n';
-    out += familyHead(format, 'iptc_rule_bytes', 'counter', 'Bytes matched by each rule.');
-    for (const { s, c } of ok) for (const i of s.ruleSlots) out += s.bytes[i]! + c[2 * i + 1]! + '\n';
-    out += familyHead(format, 'iptc_policy_packets', 'counter', "Packets that reached the end of a built-in chain and took its policy.");
-    for (const { s, c } of ok) for (const i of s.policySlots) out += s.packets[i]! + c[2 * i]! + '\n';
-    out += familyHead(format, 'iptc_policy_bytes', 'counter', "Bytes that reached the end of a built-in chain and took its policy.");
-    for (const { s, c } of ok) for (const i of s.policySlots) out += s.bytes[i]! + c[2 * i + 1]! + '\n';
-    out += familyHead(format, 'iptc_table_rules', 'gauge', 'Rules in the table.');
-    for (const t of scrape.tables) if (t.rules !== undefined) out += `iptc_table_rules${labelText({ family: t.family, table: t.table })} ${t.rules}\n`;
-    out += familyHead(format, 'iptc_table_scrape_success', 'gauge', 'Whether the table was read (1) or not (0).');
-    for (const t of scrape.tables) out += `iptc_table_scrape_success${labelText({ family: t.family, table: t.table })} ${t.snapshot ? 1 : 0}\n`;
-    out += familyHead(format, 'iptc_scrape_duration_seconds', 'gauge', 'Seconds the scrape took to read every table.');
-    out += `iptc_scrape_duration_seconds ${scrape.seconds}\n`;
-    out += familyHead(format, 'iptc_scrape_success', 'gauge', 'Whether every table (and the list of tables) was read.');
-    out += `iptc_scrape_success ${scrape.success ? 1 : 0}\n`;
-    return format === 'openmetrics' ? `${out}# EOF\n` : out;
+    return this.formatBuffer(scrape, format).toString('utf8');
+  }
+
+  /**
+   * Like format(), as UTF-8 bytes (what an HTTP response sends; for a large
+   * table, no string is made at all).
+   * @example
+   * ```ts
+   * import { CounterMetrics, CONTENT_TYPES } from 'iptc-node';
+   * import { createServer } from 'node:http';
+   * const m = new CounterMetrics();
+   * createServer(async (_req, res) => {
+   *   res.writeHead(200, { 'content-type': CONTENT_TYPES.prometheus });
+   *   res.end(m.formatBuffer(await m.collect(), 'prometheus'));
+   * }).listen(9455, '127.0.0.1');
+   * ```
+   */
+  formatBuffer(scrape: Scrape, format: MetricsFormat = 'openmetrics'): Buffer {
+    checkFormat(format);
+    const ok: { l: TableLines; c: BigUint64Array }[] = [];
+    for (const t of scrape.tables) {
+      const l = t.snapshot && t.labels ? SAMPLE_LINES.get(t.labels) : undefined;
+      if (l) ok.push({ l, c: t.snapshot!.counters });
+    }
+    const sections: [keyof TableLines, string, string][] = [
+      ['rulePackets', 'iptc_rule_packets', 'Packets matched by each rule.'],
+      ['ruleBytes', 'iptc_rule_bytes', 'Bytes matched by each rule.'],
+      ['policyPackets', 'iptc_policy_packets', 'Packets that reached the end of a built-in chain and took its policy.'],
+      ['policyBytes', 'iptc_policy_bytes', 'Bytes that reached the end of a built-in chain and took its policy.'],
+    ];
+    let tail = familyHead(format, 'iptc_table_rules', 'gauge', 'Rules in the table.');
+    for (const t of scrape.tables) if (t.rules !== undefined) tail += `iptc_table_rules${labelText({ family: t.family, table: t.table })} ${t.rules}\n`;
+    tail += familyHead(format, 'iptc_table_scrape_success', 'gauge', 'Whether the table was read (1) or not (0).');
+    for (const t of scrape.tables) tail += `iptc_table_scrape_success${labelText({ family: t.family, table: t.table })} ${t.snapshot ? 1 : 0}\n`;
+    tail += familyHead(format, 'iptc_scrape_duration_seconds', 'gauge', 'Seconds the scrape took to read every table.');
+    tail += `iptc_scrape_duration_seconds ${scrape.seconds}\n`;
+    tail += familyHead(format, 'iptc_scrape_success', 'gauge', 'Whether every table (and the list of tables) was read.');
+    tail += `iptc_scrape_success ${scrape.success ? 1 : 0}\n`;
+    if (format === 'openmetrics') tail += '# EOF\n';
+    const heads = sections.map(([, name, help]) => familyHead(format, name, 'counter', help));
+    let size = Buffer.byteLength(tail) + heads.reduce((n, h) => n + h.length, 0);
+    for (const { l } of ok) for (const [k] of sections) size += l[k].maxBytes;
+    const out = Buffer.allocUnsafe(size);
+    let pos = 0;
+    sections.forEach(([k], i) => {
+      pos += out.write(heads[i]!, pos, 'latin1');
+      for (const { l, c } of ok) pos = l[k].write(out, pos, c);
+    });
+    pos += out.write(tail, pos, 'utf8');
+    return out.subarray(0, pos);
   }
 
   /**

@@ -78,6 +78,25 @@ describe('metrics()', () => {
     }
   });
 
+  it('writes counters of any size, 32 bits and more, as iptables-legacy-save -c prints them', () => {
+    const s = ns();
+    const values = ['0', '9', '10', '4294967295', '4294967296', '1000000000000', '9007199254740993', '18446744073709551615'];
+    const lines = values.map((v, i) => `[${v}:${values[(i + 3) % values.length]}] -A INPUT -p udp --dport ${i + 1} -j ACCEPT`);
+    s.restore(`*filter\n:INPUT ACCEPT [18446744073709551614:4294967297]\n${lines.join('\n')}\nCOMMIT\n`, 'ipv4', '-c');
+    const oracle = oracleRules(s.save('ipv4', 'filter', true));
+    const m = new CounterMetrics({ tables: ['filter'], families: ['ipv4'], netns: s.ns });
+    try {
+      const samples = parseExposition(m.formatBuffer(m.collectSync(), 'prometheus').toString());
+      expect(rulesOf(samples, 'iptc_rule_packets_total').map((x) => x.value)).toEqual(oracle.rules.map((r) => r.packets));
+      expect(rulesOf(samples, 'iptc_rule_bytes_total').map((x) => x.value)).toEqual(oracle.rules.map((r) => r.bytes));
+      expect(rulesOf(samples, 'iptc_policy_packets_total').map((x) => x.value)).toEqual(oracle.policies.map((p) => p.packets));
+      expect(rulesOf(samples, 'iptc_policy_bytes_total').map((x) => x.value)).toEqual(oracle.policies.map((p) => p.bytes));
+      expect(oracle.rules.map((r) => r.packets)).toEqual(values);
+    } finally {
+      m.close();
+    }
+  });
+
   it('rebuilds labels only when the layout changes', async () => {
     const s = ns();
     s.sh('ip link set lo up');

@@ -6,7 +6,7 @@
  * same iptables-legacy-save text as the watched one.
  */
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { watch, type TableChange } from '../src/index.js';
 import type { FamilyName } from '../src/native.js';
 import { scratchPerTest, tool, type Scratch } from './helpers.js';
@@ -151,6 +151,7 @@ describe('watch()', () => {
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
+    onTestFinished(() => void (p.exitCode === null && p.signalCode === null && p.kill('SIGKILL')));
     await sleep(400);
     // Each change once the last is printed (two in one poll would come out in replay order instead).
     const printed = async (n: number) => {

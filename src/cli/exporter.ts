@@ -101,7 +101,7 @@ async function handle(m: CounterMetrics, req: IncomingMessage, res: ServerRespon
   const format = negotiateFormat(req.headers.accept);
   const scrape = await m.collect();
   for (const e of scrape.errors) process.stderr.write(`iptc exporter: ${e.message.split('\n')[0]}\n`);
-  const body = m.format(scrape, format);
-  res.writeHead(200, { 'content-type': CONTENT_TYPES[format], 'content-length': Buffer.byteLength(body) });
+  const body = m.formatBuffer(scrape, format);
+  res.writeHead(200, { 'content-type': CONTENT_TYPES[format], 'content-length': body.length });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
