@@ -230,3 +230,8 @@ const measured = { rows, stalls, snapshotMemory, rssCycles, SIZES, nftChains };
 // after its notes change: node bench/report.mjs file
 if (process.env.IPTC_BENCH_DATA) writeFileSync(process.env.IPTC_BENCH_DATA, JSON.stringify(measured));
 if (!quick) writeFileSync(join(here, 'RESULTS.md'), (await import('./report.mjs')).report(measured));
+
+// Counters as a service (scrapes, the exporter over HTTP, watch): bench/metrics.mjs,
+// in this same namespace, adding its own section to RESULTS.md.
+const metricsRun = spawnSync(process.execPath, ['--expose-gc', join(here, 'metrics.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+if (metricsRun.status !== 0) process.exitCode = metricsRun.status ?? 1;

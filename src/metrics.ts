@@ -281,7 +281,10 @@ export class CounterMetrics {
 
   /**
    * Like format(), as UTF-8 bytes (what an HTTP response sends; for a large
-   * table, no string is made at all).
+   * table, no string is made at all). With `into`, a Buffer the caller no
+   * longer uses, the bytes are written there when they fit (the result is a
+   * part of it): a server that scrapes a large table often keeps its memory
+   * flat by handing back the last response's Buffer once it is sent.
    * @example
    * ```ts
    * import { CounterMetrics, CONTENT_TYPES } from 'iptc-node';
@@ -293,7 +296,7 @@ export class CounterMetrics {
    * }).listen(9455, '127.0.0.1');
    * ```
    */
-  formatBuffer(scrape: Scrape, format: MetricsFormat = 'openmetrics'): Buffer {
+  formatBuffer(scrape: Scrape, format: MetricsFormat = 'openmetrics', into?: Buffer): Buffer {
     checkFormat(format);
     const ok: { l: TableLines; c: BigUint64Array }[] = [];
     for (const t of scrape.tables) {
@@ -318,7 +321,7 @@ export class CounterMetrics {
     const heads = sections.map(([, name, help]) => familyHead(format, name, 'counter', help));
     let size = Buffer.byteLength(tail) + heads.reduce((n, h) => n + h.length, 0);
     for (const { l } of ok) for (const [k] of sections) size += l[k].maxBytes;
-    const out = Buffer.allocUnsafe(size);
+    const out = into && into.length >= size ? into : Buffer.allocUnsafe(size);
     let pos = 0;
     sections.forEach(([k], i) => {
       pos += out.write(heads[i]!, pos, 'latin1');

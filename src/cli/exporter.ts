@@ -101,7 +101,15 @@ async function handle(m: CounterMetrics, req: IncomingMessage, res: ServerRespon
   const format = negotiateFormat(req.headers.accept);
   const scrape = await m.collect();
   for (const e of scrape.errors) process.stderr.write(`iptc exporter: ${e.message.split('\n')[0]}\n`);
-  const body = m.formatBuffer(scrape, format);
+  // The Buffer of a response already sent is written again: no new 10 MB allocation per scrape of a large table.
+  const buffer = spare.pop();
+  const body = m.formatBuffer(scrape, format, buffer);
+  // Only a Buffer with memory of its own is kept (a small one is a slice of Node's shared pool).
+  const whole = body.buffer === buffer?.buffer ? buffer : body.byteOffset === 0 && body.buffer.byteLength >= 1 << 16 ? Buffer.from(body.buffer) : undefined;
+  if (whole) res.once('close', () => void (spare.length < 2 && spare.push(whole)));
   res.writeHead(200, { 'content-type': CONTENT_TYPES[format], 'content-length': body.length });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
+
+/** Buffers of responses sent, to write the next scrapes into. */
+const spare: Buffer[] = [];
