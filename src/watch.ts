@@ -11,7 +11,7 @@
 import { CounterReader } from './counters.js';
 import { diffSync, type ChainChanges, type Policy, type TableDiff } from './diff.js';
 import { formatRule } from './parse.js';
-import { argumentError, checkSignal, show } from './errors.js';
+import { argumentError, checkSignal, show, type IptcError } from './errors.js';
 import type { FamilyName } from './native.js';
 import type { NetnsOption } from './netns.js';
 import { Table } from './table.js';
@@ -160,7 +160,13 @@ export async function* watch(table: string, options: WatchOptions = {}): AsyncGe
   const interval = options.interval ?? 1000;
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 1) throw argumentError(`interval must be a number of milliseconds of at least 1, got ${show(interval)}`);
   const signal = options.signal;
-  checkSignal(signal, 'watch');
+  try {
+    checkSignal(signal, 'watch');
+  } catch (e) {
+    // Fired already: nothing to watch (a signal that is not one is still an error).
+    if ((e as IptcError).code === 'ABORT_ERR') return;
+    throw e;
+  }
   const reader = new CounterReader(table, { family: options.family, netns: options.netns, backend: options.backend });
   const where = { family: reader.family, netns: options.netns, backend: reader.backend };
   try {

@@ -140,6 +140,8 @@ describe('watch()', () => {
     expect(events).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(2000);
     await expect(watch('filter', { netns: s.ns, interval: 0 }).next()).rejects.toThrow(/interval/);
+    expect(await watch('filter', { netns: s.ns, signal: AbortSignal.abort() }).next()).toEqual({ done: true, value: undefined });
+    await expect(watch('filter', { netns: s.ns, signal: 'soon' as never }).next()).rejects.toMatchObject({ code: 'ERR_IPTC_ARGUMENT' });
     await expect(watch('nat', { netns: s.ns }).next()).rejects.toMatchObject({ code: 'ERR_IPTC_ABSENT' });
   });
 
