@@ -148,6 +148,10 @@ describe('iptc exporter', () => {
     expect(e.out()).toMatch(/^iptc exporter: listening on http:\/\/127\.0\.0\.1:\d+\/metrics\n$/);
     e.p.kill('SIGINT');
     expect(await exited(e.p)).toBe(0);
+    for (const cmd of ['exporter', 'watch']) {
+      const help = spawnSync(process.execPath, ['dist/cli/main.js', cmd, '--help'], { encoding: 'utf8' });
+      expect(help.stdout).toMatch(new RegExp(`^usage: iptc ${cmd} `));
+    }
     const bad = spawnSync(process.execPath, ['dist/cli/main.js', 'exporter', '--listen', 'localhost'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^iptc: --listen must be HOST:PORT/);

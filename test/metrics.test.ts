@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CounterMetrics, metrics, metricsSync, negotiateFormat } from '../src/index.js';
 import { FIXTURES } from './fixtures.js';
-import { hasTool, scratchPerTest } from './helpers.js';
+import { hasTool, nftTool, scratchPerTest, stripComments } from './helpers.js';
 import { awkwardComments, oracleRules, parseExposition, type Sample } from './metrics-helpers.js';
 
 const ns = scratchPerTest();
@@ -157,6 +157,30 @@ describe('metrics()', () => {
     } finally {
       m.close();
       ip(`ip netns del ${name} 2>/dev/null`);
+    }
+  });
+
+  it('reads iptables-nft tables too: counters and labels as iptables-nft-save -c prints them, both families', async () => {
+    const s = ns();
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      // (Restore text is line by line: the comment with a line feed cannot go in this way.)
+      const rules = awkwardComments.filter((c) => !c.includes('\n')).map((c, i) => `[${i + 1}:${100 * (i + 1)}] -A INPUT -p udp -m udp --dport ${i + 1} -m comment --comment "${c.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}" -j ACCEPT`);
+      s.sh(`${nftTool(family, '-restore')} -c`, `*filter\n:INPUT ACCEPT [7:700]\n:X - [0:0]\n${rules.join('\n')}\n[3:30] -A INPUT -j X\n-A X -j RETURN\nCOMMIT\n`);
+    }
+    const m = new CounterMetrics({ tables: ['filter'], netns: s.ns, backend: 'nft' });
+    try {
+      const samples = parseExposition(await m.scrape());
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        const oracle = oracleRules(stripComments(s.sh(`${nftTool(family, '-save')} -c -t filter`)));
+        const mine = (name: string) => samples.filter((x) => x.name === name && x.labels.family === family);
+        expect(mine('iptc_rule_packets_total').map((x) => [x.labels.chain, x.labels.rule, x.labels.comment, x.labels.target, x.value])).toEqual(
+          oracle.rules.map((r) => [r.chain, String(r.position), r.comment, r.target, r.packets]),
+        );
+        expect(mine('iptc_rule_bytes_total').map((x) => x.value)).toEqual(oracle.rules.map((r) => r.bytes));
+        expect(mine('iptc_policy_packets_total').map((x) => [x.labels.chain, x.labels.policy, x.value])).toEqual(oracle.policies.map((p) => [p.chain, p.policy, p.packets]));
+      }
+    } finally {
+      m.close();
     }
   });
 

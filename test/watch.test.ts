@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { watch, type TableChange } from '../src/index.js';
 import type { FamilyName } from '../src/native.js';
-import { scratchPerTest, tool, type Scratch } from './helpers.js';
+import { nftTool, scratchPerTest, stripComments, tool, type Scratch } from './helpers.js';
 
 const ns = scratchPerTest();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,12 +21,14 @@ interface Watching {
   stop(): Promise<void>;
 }
 
-async function watchWithReplica(s: Scratch, replica: Scratch, table = 'filter', family: FamilyName = 'ipv4'): Promise<Watching> {
-  replica.restore(s.save(family, table), family);
+async function watchWithReplica(s: Scratch, replica: Scratch, table = 'filter', family: FamilyName = 'ipv4', backend: 'legacy' | 'nft' = 'legacy'): Promise<Watching> {
+  const restoreTool = backend === 'nft' ? nftTool(family, '-restore') : tool(family, '-restore');
+  const save = (x: Scratch) => (backend === 'nft' ? stripComments(x.sh(`${nftTool(family, '-save')} -t ${table}`)) : x.save(family, table));
+  replica.sh(`${restoreTool} -w`, save(s));
   const events: TableChange[] = [];
   const ac = new AbortController();
   const done = (async () => {
-    for await (const c of watch(table, { family, netns: s.ns, interval: 10, signal: ac.signal })) events.push(c);
+    for await (const c of watch(table, { family, netns: s.ns, backend, interval: 10, signal: ac.signal })) events.push(c);
   })();
   await sleep(150); // the baseline read
   let replayed = 0;
@@ -37,16 +39,16 @@ async function watchWithReplica(s: Scratch, replica: Scratch, table = 'filter', 
       for (;;) {
         for (; replayed < events.length; replayed++) {
           const text = `*${table}\n${events[replayed]!.commands.join('\n')}\nCOMMIT\n`;
-          const r = replica.try(`${tool(family, '-restore')} -w -n`, text);
+          const r = replica.try(`${restoreTool} -w -n`, text);
           if (r.status !== 0) throw new Error(`replaying ${JSON.stringify(events[replayed])}: ${r.stderr}`);
         }
-        const want = s.save(family, table);
-        if (replica.save(family, table) === want) {
+        const want = save(s);
+        if (save(replica) === want) {
           await sleep(50); // nothing more comes
           if (replayed === events.length) return;
           continue;
         }
-        if (Date.now() > end) expect(replica.save(family, table)).toBe(want);
+        if (Date.now() > end) expect(save(replica)).toBe(want);
         await sleep(20);
       }
     },
@@ -127,6 +129,30 @@ describe('watch()', () => {
       expect(w.events.some((e) => e.type === 'rule-moved')).toBe(true);
       await w.stop();
     }
+  });
+
+  it('watches iptables-nft tables too', async () => {
+    const s = ns();
+    const r = ns();
+    s.sh(`${nftTool('ipv4', '')} -A INPUT -p tcp --dport 22 -j ACCEPT`);
+    const w = await watchWithReplica(s, r, 'filter', 'ipv4', 'nft');
+    const nft = (cmd: string) => s.sh(`${nftTool('ipv4', '')} ${cmd}`);
+    for (const [cmd, type] of [
+      ['-A INPUT -p udp --dport 53 -j ACCEPT', 'rule-added'],
+      ['-I INPUT 1 -s 10.0.0.0/8 -j DROP', 'rule-added'],
+      ['-N svc', 'chain-added'],
+      ['-P FORWARD DROP', 'policy'],
+      ['-D INPUT 2', 'rule-removed'],
+    ] as const) {
+      const before = w.events.length;
+      nft(cmd);
+      await w.settle();
+      expect(w.events[before]?.type, cmd).toBe(type);
+    }
+    nft('-D INPUT 1; iptables-nft -A INPUT -s 10.0.0.0/8 -j DROP; iptables-nft -X svc');
+    await w.settle();
+    await w.stop();
+    expect(w.events.some((e) => e.type === 'rule-moved')).toBe(true);
   });
 
   it('is cheap when nothing changes, and ends when its signal fires', async () => {
