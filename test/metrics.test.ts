@@ -66,13 +66,22 @@ describe('metrics()', () => {
       const oracle = oracleRules(s.save('ipv4', 'filter', true));
       const before = rulesOf(parseExposition(m.scrapeSync()), 'iptc_rule_packets_total').filter((x) => x.labels.family === 'ipv4');
       expect(before.map((x) => x.labels.comment)).toEqual(oracle.rules.map((r) => r.comment));
+      // A rule inserted above, and a chain sorted in front of X (which moves X and every jump's verdict).
       s.ipt('-I INPUT 1 -p tcp -j DROP');
+      s.ipt('-N A');
+      s.ipt('-A A -p tcp');
       const after = rulesOf(parseExposition(await m.scrape()), 'iptc_rule_packets_total').filter((x) => x.labels.family === 'ipv4');
-      expect(after.length).toBe(before.length + 1);
-      for (let i = 0; i < awkwardComments.length; i++) {
-        expect(after[i + 1]!.labels.key).toBe(before[i]!.labels.key);
-        expect(after[i + 1]!.labels.rule).toBe(String(i + 2));
+      expect(after.length).toBe(before.length + 2);
+      const inInput = after.filter((x) => x.labels.chain === 'INPUT');
+      for (let i = 0; i < before.length; i++) {
+        expect(inInput[i + 1]!.labels.key, before[i]!.labels.target).toBe(before[i]!.labels.key);
+        expect(inInput[i + 1]!.labels.rule).toBe(String(i + 2));
       }
+      // A rule without a target, keyed alike wherever it is.
+      const counting = after.find((x) => x.labels.chain === 'A')!.labels.key;
+      s.ipt('-I A 1 -p udp');
+      const again = rulesOf(parseExposition(await m.scrape()), 'iptc_rule_packets_total').filter((x) => x.labels.chain === 'A');
+      expect(again[1]!.labels.key).toBe(counting);
     } finally {
       m.close();
     }

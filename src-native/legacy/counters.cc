@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "common/netns.h"
 #include "common/worker.h"
@@ -40,6 +43,27 @@ int Level(const Family& f) { return f.level; }
 const xt_entry_target* TargetOf(const Family& f, const char* e) { return f.target(e); }
 
 bool IsError(const xt_entry_target* t) { return IsErrorTarget(t); }
+
+// A rule's key: the digest of its entry, but a jump (or goto) is digested by
+// the name of the chain it goes to and a rule without a target by "falls
+// through", not by the offsets their verdicts hold: those move whenever rules
+// are added in front, and a key must not (a Prometheus series follows it).
+uint64_t RuleKey(const Family& fam, const char* e, unsigned rel, size_t size,
+                 const std::unordered_map<unsigned, std::string>& chainAt, uint64_t seed) {
+  const xt_entry_target* t = TargetOf(fam, e);
+  if (t->u.user.name[0] != '\0' || t->u.target_size < sizeof(xt_standard_target)) return DigestEntry(fam, e, seed);
+  int verdict;
+  size_t at = reinterpret_cast<const char*>(t) - e + offsetof(xt_standard_target, verdict);
+  memcpy(&verdict, e + at, sizeof verdict);
+  if (verdict < 0) return DigestEntry(fam, e, seed);
+  std::vector<char> copy(e, e + size);
+  int zero = 0;
+  memcpy(copy.data() + at, &zero, sizeof zero);
+  uint64_t h = DigestEntry(fam, copy.data(), seed);
+  auto chain = chainAt.find(static_cast<unsigned>(verdict));
+  if (chain != chainAt.end()) return DigestBytes(chain->second.data(), chain->second.size(), h);
+  return static_cast<unsigned>(verdict) == rel + size ? DigestBytes("\n", 1, h) : DigestBytes(&verdict, sizeof verdict, h);
+}
 
 class PollJob : public Job {
  public:
@@ -182,6 +206,16 @@ bool CounterReader::SameRulesCopying(const std::vector<char>& a, const std::vect
 void CounterReader::BuildLayout(const std::vector<char>& buf) {
   CounterLayout l;
   l.version = layout_.version + 1;
+  // Where each user chain's rules start (what a jump to it holds), and its name.
+  std::unordered_map<unsigned, std::string> chainAt;
+  for (size_t off = kHead; off < buf.size();) {
+    const char* e = buf.data() + off;
+    size_t next = fam_->nextOffset(e);
+    if (next == 0) break;
+    const xt_entry_target* t = TargetOf(*fam_, e);
+    if (IsError(t) && off + next < buf.size()) chainAt[static_cast<unsigned>(off + next - kHead)] = reinterpret_cast<const xt_error_target*>(t)->errorname;
+    off += next;
+  }
   CounterLayout::Chain* cur = nullptr;
   uint32_t slot = 0;
   for (size_t off = kHead; off < buf.size();) {
@@ -219,7 +253,7 @@ void CounterReader::BuildLayout(const std::vector<char>& buf) {
     } else if (!tail) {
       cur->count++;
       // Seeded with the chain's name: equal rules in two chains differ.
-      l.keys.push_back(DigestEntry(*fam_, e, DigestBytes(cur->name.c_str(), cur->name.size(), 0xcbf29ce484222325ULL)));
+      l.keys.push_back(RuleKey(*fam_, e, rel, next, chainAt, DigestBytes(cur->name.c_str(), cur->name.size(), 0xcbf29ce484222325ULL)));
       l.offsets.push_back(static_cast<uint32_t>(off));
       slot++;
     }
