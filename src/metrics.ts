@@ -446,8 +446,9 @@ export class CounterMetrics {
       if (tries === RELABEL_TRIES) throw changing(s);
       const t = await Table.open(s.table, { family: s.family, netns: this.#netns, backend: reader.backend });
       const again = await reader.read();
-      if (again.layout.version === snap.layout.version) s.relabel(t, again.layout);
+      const done = labelFrom(s, t, snap, again);
       snap = again;
+      if (done) break;
     }
     return snap;
   }
@@ -459,8 +460,9 @@ export class CounterMetrics {
       if (tries === RELABEL_TRIES) throw changing(s);
       const t = Table.openSync(s.table, { family: s.family, netns: this.#netns, backend: reader.backend });
       const again = reader.readSync();
-      if (again.layout.version === snap.layout.version) s.relabel(t, again.layout);
+      const done = labelFrom(s, t, snap, again);
       snap = again;
+      if (done) break;
     }
     return snap;
   }
@@ -489,6 +491,27 @@ export class CounterMetrics {
     }
     return { tables, seconds: Number(process.hrtime.bigint() - t0) / 1e9, success: errors.length === 0, errors };
   }
+}
+
+/**
+ * Labels from a table read between two counter reads. Nothing changed in
+ * between: exact. The table changed meanwhile but still has the chains and
+ * rule counts the later read found (a busy table, rules replaced or
+ * re-added): its labels are taken from this read for now, and made again at
+ * the next scrape, so that a table that never rests is still served.
+ * Returns false when the read cannot be used.
+ */
+function labelFrom(s: Source, t: Table, before: CounterSnapshot, after: CounterSnapshot): boolean {
+  if (after.layout.version === before.layout.version) {
+    s.relabel(t, after.layout);
+    return true;
+  }
+  const chains = t.chains();
+  const same = chains.length === after.layout.chains.length && after.layout.chains.every((c, i) => chains[i]!.name === c.name && chains[i]!.length === c.count);
+  if (!same) return false;
+  s.relabel(t, after.layout);
+  s.version = -1;
+  return true;
 }
 
 function changing(s: Source): IptcError {

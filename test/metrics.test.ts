@@ -4,7 +4,7 @@
  * (comment, target); the exposition accepted by promtool; labels rebuilt
  * only when the rules change; failed scrapes reported, not thrown.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CounterMetrics, metrics, metricsSync, negotiateFormat } from '../src/index.js';
@@ -123,6 +123,34 @@ describe('metrics()', () => {
       expect(c.tables[0]!.labels!.find((l) => l.chain === 'OUTPUT' && l.rule === '1')!.comment).toBe('second');
     } finally {
       m.close();
+    }
+  });
+
+  it('labels a table right while another process changes it over and over (a busy table is still served)', async () => {
+    const s = ns();
+    const rules = Array.from({ length: 5000 }, (_, i) => `-A INPUT -p tcp -m tcp --dport ${i + 1} -m comment --comment "r${i + 1}" -j ACCEPT`);
+    s.restore(`*filter\n${rules.join('\n')}\nCOMMIT\n`);
+    // A writer faster than a full read of the table: iptc-node's own update, in a loop, in another process.
+    const writer = `import('${process.cwd()}/dist/index.js').then(async ({ Table }) => {
+      for (let i = 1; ; i = (i % 60000) + 1) await Table.update('filter', {}, (t) => t.replace('INPUT', 1, ['-p', 'udp', '--dport', String(i), '-j', 'ACCEPT']));
+    })`;
+    const busy = spawn('nsenter', [`--net=${s.ns.path}`, process.execPath, '-e', writer], { stdio: 'ignore', detached: true });
+    const m = new CounterMetrics({ tables: ['filter'], families: ['ipv4'], netns: s.ns });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 5; i++) {
+        const x = await m.collect();
+        expect(x.errors).toEqual([]);
+        const t = x.tables[0]!;
+        expect(t.rules).toBe(5000);
+        const labels = t.labels!.filter((l) => l.chain === 'INPUT' && l.rule !== undefined);
+        // Rules 2.. are as they were written; rule 1 is one of the replacements.
+        expect(labels.slice(1).map((l) => l.comment)).toEqual(rules.slice(1).map((_, k) => `r${k + 2}`));
+        expect(['', 'r1']).toContain(labels[0]!.comment);
+      }
+    } finally {
+      m.close();
+      process.kill(-busy.pid!, 'SIGKILL');
     }
   });
 
