@@ -28,6 +28,7 @@ const TOOLS = {
   'iptables-nft': 'iptables', 'iptables-nft-save': 'iptables', 'ip6tables-nft': 'iptables',
   ip: 'iproute2', nsenter: 'util-linux', unshare: 'util-linux', flock: 'util-linux', setpriv: 'util-linux',
   mount: 'mount', ping: 'iputils-ping', sysctl: 'procps', nft: 'nftables', cc: 'build-essential',
+  prometheus: 'prometheus', promtool: 'prometheus',
 };
 const missing = Object.keys(TOOLS).filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 if (missing.length) {
