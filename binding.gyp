@@ -34,9 +34,11 @@
         "src-native/nft/dump.cc",
         "src-native/nft/encode.cc",
         "src-native/nft/known.cc",
+        "src-native/nft/known_apply.cc",
         "src-native/nft/nft.cc",
         "src-native/nft/table_commit.cc",
-        "src-native/nft/table_read.cc"
+        "src-native/nft/table_read.cc",
+        "src-native/nft/watch.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "XTG_LIBDIR=\"<!(pkg-config --variable=xtlibdir xtables)\""],

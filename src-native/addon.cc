@@ -9,6 +9,7 @@
 #include "legacy/table_read.h"
 #include "nft/nft.h"
 #include "nft/counters.h"
+#include "nft/known.h"
 #include "nft/table_commit.h"
 #include "nft/table_read.h"
 #include "which.h"
@@ -38,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nftReadTable", Napi::Function::New(env, iptc::NftReadTable));
   exports.Set("nftCounters", Napi::Function::New(env, iptc::NftCounters));
   exports.Set("nftCommitTable", Napi::Function::New(env, iptc::NftCommitTable));
+  exports.Set("nftKnownStats", Napi::Function::New(env, iptc::NftKnownStats));
   exports.Set("backendFacts", Napi::Function::New(env, iptc::BackendFacts));
   exports.Set("lockAcquire", Napi::Function::New(env, iptc::LockAcquire));
   exports.Set("lockTry", Napi::Function::New(env, iptc::LockTry));

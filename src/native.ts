@@ -183,6 +183,8 @@ export interface Native {
   nftReadTable(family: FamilyName, table: string, netnsFd: number, async: true, reuse?: boolean): Promise<NativeNftTable | NativeAbsent>;
   nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: false): string;
   nftCommitTable(family: FamilyName, table: string, netnsFd: number, plan: NativePlan, expect: NativeExpect, async: true): Promise<string>;
+  /** How often a read for a change found its nf_tables table known (no dump), brought it forward from the kernel's announcements (no dump), or dumped it (src-native/nft/known.h). For tests. */
+  nftKnownStats(): { same: number; caughtUp: number; fellBack: number };
   nftCounters(family: FamilyName, table: string, netnsFd: number, async: false): NativeNftCounters;
   nftCounters(family: FamilyName, table: string, netnsFd: number, async: true): Promise<NativeNftCounters>;
   backendFacts(family: FamilyName, netnsFd: number, async: false): NativeBackendFacts;

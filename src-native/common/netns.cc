@@ -11,6 +11,8 @@
 
 #include <thread>
 
+#include "nft/watch.h"
+
 namespace iptc {
 
 NetnsHold::NetnsHold(int fd) : fd_(-1) {
@@ -90,7 +92,10 @@ Napi::Value NetnsOpen(const Napi::CallbackInfo& info) {
 
 Napi::Value NetnsClose(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
-  if (fd >= 0) close(fd);
+  if (fd >= 0) {
+    NftWatchRelease(fd);  // a watch socket must not keep the namespace alive
+    close(fd);
+  }
   return info.Env().Undefined();
 }
 

@@ -53,12 +53,14 @@ class Writer {
     out.echoed = echo_;
     if (!Chains() || !(incremental ? Additions() : AddAll())) return false;
     out.stays = stays_;
+    out.rulesOnly = !others_ && !(added_ && deleted_);
     return true;
   }
 
  private:
   // ---- messages --------------------------------------------------------------
   void Table() {
+    others_ = true;
     batch_.Add(NFT_MSG_NEWTABLE, fam_.nfproto, NLM_F_CREATE, [&](nlmsghdr* nh) {
       nftnl_table* t = nftnl_table_alloc();
       nftnl_table_set_str(t, NFTNL_TABLE_NAME, w_.table.c_str());
@@ -67,6 +69,7 @@ class Writer {
     });
   }
   void Chain(uint16_t type, uint16_t flags, const std::string& name, const std::function<void(nftnl_chain*)>& fill) {
+    others_ = true;
     batch_.Add(type, fam_.nfproto, flags, [&](nlmsghdr* nh) {
       nftnl_chain* c = nftnl_chain_alloc();
       nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, w_.table.c_str());
@@ -78,6 +81,7 @@ class Writer {
   }
   // DELRULE: one rule by handle, or (handle 0) every rule of the chain.
   void DeleteRules(const std::string& chain, uint64_t handle) {
+    deleted_ = true;
     batch_.Add(NFT_MSG_DELRULE, fam_.nfproto, 0, [&](nlmsghdr* nh) {
       nftnl_rule* r = nftnl_rule_alloc();
       nftnl_rule_set_str(r, NFTNL_RULE_TABLE, w_.table.c_str());
@@ -103,6 +107,7 @@ class Writer {
     std::string error;
     bool ok = true;
     uint16_t flags = replace ? NLM_F_REPLACE : before ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_APPEND;
+    (replace ? others_ : added_) = true;
     if (echo_) flags |= NLM_F_ECHO;
     uint32_t seq = batch_.Add(NFT_MSG_NEWRULE, fam_.nfproto, flags, [&](nlmsghdr* nh) {
       nftnl_rule* x = nftnl_rule_alloc();
@@ -314,6 +319,7 @@ class Writer {
   std::set<std::string> idle_;
   std::map<std::string, std::string> readName_;  // chain renamed: name now -> name when read
   bool echo_ = false;
+  bool others_ = false, added_ = false, deleted_ = false;  // what the batch holds (NftWritten::rulesOnly)
   std::vector<uint64_t> stays_;  // plan rule -> the handle it keeps (0: it does not stay)
 };
 

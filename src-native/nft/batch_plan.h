@@ -52,6 +52,10 @@ struct NftWritten {
   bool incremental = false;
   bool echoed = false;  // new rules were sent with NLM_F_ECHO
   std::vector<uint64_t> stays;  // by plan rule; 0: it does not stay
+  // Rules only added, or only deleted (no chain or table message, no rule
+  // replaced): a batch whose announcements a known table can follow
+  // unambiguously (nft/known_apply.h).
+  bool rulesOnly = true;
 };
 
 // Fills the batch; `ruleOfSeq` maps each rule message to the plan rule it

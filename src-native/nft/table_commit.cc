@@ -29,6 +29,9 @@ namespace {
 // ruleset's generation moved between its read and its batch (another table,
 // or another program's change that left this table as it was).
 constexpr int kAttempts = 4;
+// More new rules than this in one batch, and the namespace is not watched
+// while it is sent (see nft/known.h).
+constexpr size_t kWatchedRules = 4096;
 
 class NftCommitJob : public Job, public CommitArgs {
  public:
@@ -119,6 +122,7 @@ class NftCommitJob : public Job, public CommitArgs {
     }
     for (bool h : have)
       if (!h) return;
+    uint64_t epoch = WatchNftNetns();  // (before the generation is read)
     Failure quiet;
     NftTableDump chains;
     if (!DumpNftTable(fam->nfproto, table, chains, quiet, NftRules::kNone) || !chains.exists) return;
@@ -129,7 +133,7 @@ class NftCommitJob : public Job, public CommitArgs {
     known->genid = chains.genid;
     known->blob = std::make_shared<const Bytes>(std::move(t.buf));
     known->chains = std::move(chains.chains);
-    KnowNftTable(*fam, table, std::move(known));
+    KnowNftTable(*fam, table, std::move(known), epoch);
   }
 
   // The snapshot's own read, as the table is now.
@@ -148,9 +152,17 @@ class NftCommitJob : public Job, public CommitArgs {
     std::map<uint32_t, size_t> ruleOfSeq;
     NftWritten written;
     if (!PlanNftBatch(w, batch, ruleOfSeq, written, failure)) return false;
+    // Announcing thousands of rules to our own watch would cost the kernel
+    // more than a later dump: stop watching (the next change reads again).
+    if (ruleOfSeq.size() > kWatchedRules) UnwatchNftNetns();
     uint32_t failedSeq = 0;
     if (batch.Send(failedSeq, failure)) {
-      if (written.echoed) Remember(genid, written, ruleOfSeq, batch.echoed());
+      // Rules only added or only deleted in a table known at the batch's
+      // generation: the next read brings it forward from the batch's
+      // announcements (one pass over the table then, not a layout now and
+      // another pass after someone else's change).
+      if (written.echoed && !(written.rulesOnly && NftKnownFollows(*fam, table, genid)))
+        Remember(genid, written, ruleOfSeq, batch.echoed());
       return true;
     }
     if (failure.errnum == ERESTART) {

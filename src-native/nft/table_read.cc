@@ -274,7 +274,11 @@ bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out
                 EINVAL);
     return false;
   }
+  uint64_t epoch = 0;
   if (reuse) {
+    // Watched from before the generation is read: every batch after it is
+    // announced whole (nft/known.h).
+    epoch = WatchNftNetns();
     uint32_t genid = 0;
     if (!NftGenId(genid, failure)) return false;
     if (std::shared_ptr<const NftKnownTable> k = KnownNftTable(fam, table, genid)) {
@@ -303,7 +307,7 @@ bool ReadNftTable(const Family& fam, const std::string& table, NftTableRead& out
     k->index = out.index;
     k->handles = out.handles;
     k->chains = out.chains;
-    KnowNftTable(fam, table, std::move(k));
+    KnowNftTable(fam, table, std::move(k), epoch);
   }
   return true;
 }
