@@ -195,7 +195,7 @@ export class CounterMetrics {
    * ```
    */
   format(scrape: Scrape, format: MetricsFormat = 'openmetrics'): string {
-    return this.formatBuffer(scrape, format).toString('utf8');
+    return this.#bytes(scrape, format).toString('utf8');
   }
 
   /**
@@ -215,7 +215,12 @@ export class CounterMetrics {
    * }).listen(9455, '127.0.0.1');
    * ```
    */
-  formatBuffer(scrape: Scrape, format: MetricsFormat = 'openmetrics', into?: Buffer): Buffer {
+  formatBuffer(scrape: Scrape, format: MetricsFormat = 'openmetrics', into?: Uint8Array): Uint8Array {
+    // (A Buffer, declared as the Uint8Array it is, so that the declarations need no @types/node.)
+    return this.#bytes(scrape, format, into);
+  }
+
+  #bytes(scrape: Scrape, format: MetricsFormat, into?: Uint8Array): Buffer {
     checkFormat(format);
     const ok: { l: TableLines; c: BigUint64Array }[] = [];
     for (const t of scrape.tables) {
@@ -240,7 +245,7 @@ export class CounterMetrics {
     const heads = sections.map(([, name, help]) => familyHead(format, name, 'counter', help));
     let size = Buffer.byteLength(tail) + heads.reduce((n, h) => n + h.length, 0);
     for (const { l } of ok) for (const [k] of sections) size += l[k].maxBytes;
-    const out = into && into.length >= size ? into : Buffer.allocUnsafe(size);
+    const out = into && into.length >= size ? Buffer.from(into.buffer, into.byteOffset, into.byteLength) : Buffer.allocUnsafe(size);
     let pos = 0;
     sections.forEach(([k], i) => {
       pos += out.write(heads[i]!, pos, 'latin1');
