@@ -24,16 +24,17 @@ const TIMEOUT = Math.max(60_000, OPS * 80);
 const breathe = (i: number) => (i % 100 === 99 ? new Promise<void>((r) => setImmediate(r)) : undefined);
 
 /**
- * Where iptables-legacy 1.8.9 disagrees with itself, named: -C compares
- * rules with a mask of its own, which for ip6tables leaves out the tcp and
- * udp ports (`-C INPUT -p tcp --dport 23 -j ACCEPT` answers yes when only
- * `--dport 22` is there, while -D of the same words refuses); and `-m
- * recent --mask`. When our -C answer differs from iptables' -C, iptables is
- * asked a second way (below); a disagreement is let through only when that
- * answer is ours and the rule is one of these.
+ * Where iptables-legacy 1.8.9 disagrees with itself, named: ip6tables -C
+ * compares a rule's matches by name and leaves out their options
+ * (`-C OUTPUT -m mark --mark 0x3/0xff -j DROP` answers yes when only
+ * `--mark 0x1/0xff` is there, and so for tcp/udp ports, conntrack states...),
+ * while -D of the same words refuses; and `-m recent --mask`. When our -C
+ * answer differs from iptables' -C, iptables is asked a second way (below);
+ * a disagreement is let through only when that answer is ours and the rule
+ * is one of these.
  */
 const KNOWN_CHECK_QUIRKS: { name: string; applies: (family: FamilyName, spec: string) => boolean }[] = [
-  { name: 'ip6tables -C ignores tcp/udp ports', applies: (f, s) => f === 'ipv6' && /--(?:s|d)ports?\b|--(?:source|destination)-ports?\b/.test(s) },
+  { name: "ip6tables -C leaves out the matches' options", applies: (f, s) => f === 'ipv6' && /(?:^|\s)(?:-m|--match|-p|--protocol)\s/.test(s) },
   { name: '-m recent --mask', applies: (_f, s) => /-m recent\b.*--mask/.test(s) },
 ];
 
