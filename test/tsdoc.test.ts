@@ -44,13 +44,28 @@ function tags(node: ts.Node): readonly ts.JSDocTag[] {
 
 const isInternal = (node: ts.Node) => tags(node).some((t) => t.tagName.text === 'internal');
 
-/** Every declaration the package entry exports, and the members of its classes. */
+/** A class and the classes it extends (Table's commands are in TableCommands), nearest first. */
+function withBases(d: ts.ClassDeclaration): ts.ClassDeclaration[] {
+  const out = [d];
+  for (const h of d.heritageClauses ?? []) {
+    if (h.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+    for (const t of h.types) {
+      const base = checker!.getTypeAtLocation(t.expression).getSymbol()?.declarations?.find(ts.isClassDeclaration);
+      if (base) out.push(...withBases(base));
+    }
+  }
+  return out;
+}
+
+let checker: ts.TypeChecker | undefined;
+
+/** Every declaration the package entry exports, and the members of its classes (theirs and their bases'). */
 function publicDeclarations(): Documented[] {
   const program = ts.createProgram([entry], {
     module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, types: [],
   });
-  const checker = program.getTypeChecker();
+  checker = program.getTypeChecker();
   const module = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
   const out: Documented[] = [];
   const seen = new Set<ts.Node>();
@@ -69,7 +84,7 @@ function publicDeclarations(): Documented[] {
         add(exported.name, d, true);
       } else if (ts.isClassDeclaration(d)) {
         add(exported.name, d, true);
-        for (const m of d.members) {
+        for (const m of withBases(d).flatMap((c) => [...c.members])) {
           if (!(ts.isMethodDeclaration(m) || ts.isGetAccessorDeclaration(m) || ts.isSetAccessorDeclaration(m))) continue;
           if (!m.name || ts.isPrivateIdentifier(m.name)) continue;
           if (hasModifier(m, ts.SyntaxKind.PrivateKeyword) || hasModifier(m, ts.SyntaxKind.ProtectedKeyword)) continue;
