@@ -101,7 +101,8 @@ export function applyCommand(table: Table, input: string | string[], counters?: 
       const words = policyCounters(rest.slice(1));
       const given = words === undefined ? counters : words;
       if (target === undefined || given === null) throw new IptcError('-P needs a chain and a target (ACCEPT or DROP), and at most its counters (-c PACKETS BYTES)', { code: 'ERR_IPTC_PARSE' });
-      table.setPolicy(needChain(), target as 'ACCEPT' | 'DROP', given);
+      // iptables-nft 1.8.9 takes -P's counters and drops them: so does a command on nf_tables.
+      table.setPolicy(needChain(), target as 'ACCEPT' | 'DROP', table.backend === 'nft' ? undefined : given);
       return undefined;
     }
     case 'rename':

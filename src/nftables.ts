@@ -36,9 +36,19 @@ function expectOf(base: Base): NativeExpect {
   return {};
 }
 
+/**
+ * A command that makes nothing in a table nf_tables does not have (-Z, -F or
+ * -X of every chain) makes no table, as with iptables-nft.
+ */
+function makesNothing(c: CommitRequest): boolean {
+  const snap = c.snapshot;
+  return c.base.kind === 'absent' && snap.chains.every((ch) => ch.builtin && ch.length === 0 && !snap.wantBaseChains.has(ch.name));
+}
+
 function commit(c: CommitRequest, async: true): Promise<string>;
 function commit(c: CommitRequest, async: false): string;
 function commit(c: CommitRequest, async: boolean): string | Promise<string> {
+  if (makesNothing(c)) return async ? Promise.resolve('') : '';
   const plan = c.snapshot.plan();
   // (No xtables lock: iptables-nft takes none; the batch is atomic, and made
   // against the generation it checked the table at.)

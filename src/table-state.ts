@@ -44,7 +44,8 @@ export class TableState {
   /** What a read says beyond the snapshot: read-only, rules left out, the base chains nf_tables has. */
   adopt(r: Read | null): void {
     this.readOnly = r?.readOnly;
-    this.present = r?.presentBaseChains ? new Set(r.presentBaseChains) : undefined;
+    // (An nf_tables table not there yet has no base chains either.)
+    this.present = r?.presentBaseChains ? new Set(r.presentBaseChains) : this.backend.name === 'nft' ? new Set() : undefined;
     this.skipped = Object.freeze(r?.skipped ?? []);
   }
 
