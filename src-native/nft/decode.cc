@@ -112,7 +112,7 @@ void NftDecoder::Meta(nftnl_expr* e) {
   if (key == NFT_META_MARK) {
     xt_mark_tginfo2 m{};
     memcpy(&m.mark, s->data, sizeof(m.mark));
-    m.mask = s->bitwise ? *reinterpret_cast<const uint32_t*>(s->mask) : ~0u;
+    m.mask = s->bitwise ? s->mask32() : ~0u;
     SetTarget("MARK", 2, &m, sizeof(m));
     return;
   }

@@ -71,7 +71,7 @@ void NftDecoder::MetaCmp(const Reg& r, nftnl_expr* e, bool neq) {
       xt_mark_mtinfo1* m = NewMatch("mark", 1, sizeof(xt_mark_mtinfo1)).data<xt_mark_mtinfo1>();
       m->invert = neq;
       m->mark = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_DATA);
-      m->mask = r.bitwise ? *reinterpret_cast<const uint32_t*>(r.mask) : ~0u;
+      m->mask = r.bitwise ? r.mask32() : ~0u;
       return;
     }
     case NFT_META_PKTTYPE: {

@@ -13,6 +13,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ struct NftReg {
   bool bitwise = false;
   uint8_t mask[16]{};
   uint8_t data[16]{};  // immediate
+  // The mask's first 32 bits (a mark's mask), read without assuming alignment.
+  uint32_t mask32() const {
+    uint32_t v;
+    memcpy(&v, mask, sizeof(v));
+    return v;
+  }
 };
 
 // One match being made: its blob (xt_entry_match header and data).
