@@ -76,16 +76,17 @@ export interface IptcErrorDetails {
  * ```
  */
 export class IptcError extends Error {
-  code: IptcErrorCode;
-  errno?: number;
-  syscall?: string;
-  table?: string;
-  chain?: string;
-  position?: number;
-  rule?: string;
-  line?: number;
-  index?: number;
-  item?: number;
+  // (declare: only the fields that apply become properties of an error, as the constructor sets them.)
+  declare code: IptcErrorCode;
+  declare errno?: number;
+  declare syscall?: string;
+  declare table?: string;
+  declare chain?: string;
+  declare position?: number;
+  declare rule?: string;
+  declare line?: number;
+  declare index?: number;
+  declare item?: number;
 
   constructor(message: string, details: IptcErrorDetails) {
     super(message);

@@ -180,7 +180,7 @@ function applySteps(p: Plan): Table {
  * ```
  */
 export async function apply(p: Plan, options: ApplyOptions = {}): Promise<Table> {
-  checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout']);
+  checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout', 'signal']);
   const { commit = true, ...commitOptions } = options;
   const t = applySteps(p);
   if (commit) await t.commit(commitOptions);
@@ -198,7 +198,7 @@ export async function apply(p: Plan, options: ApplyOptions = {}): Promise<Table>
  * ```
  */
 export function applySync(p: Plan, options: ApplyOptions = {}): Table {
-  checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout']);
+  checkOptionsObject(options, 'apply options', ['commit', 'lockTimeout', 'signal']);
   const { commit = true, ...commitOptions } = options;
   const t = applySteps(p);
   if (commit) t.commitSync(commitOptions);

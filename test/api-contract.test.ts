@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CounterReader, IptcError, listTable, restore, saveAll, Table } from '../src/index.js';
+import { apply, CounterReader, IptcError, listTable, plan, restore, saveAll, Table } from '../src/index.js';
 import { ERRNO_CODES, IPTC_ERROR_CODES } from '../src/errors.js';
 import { scratchPerTest } from './helpers.js';
 
@@ -72,6 +72,20 @@ describe('error codes', () => {
       expect(code(f), cmd).toBe(expected);
     }
     expect(code(() => listTable(t, { chain: 'NOCHAIN' }))).toBe('ERR_IPTC_NO_CHAIN');
+  });
+});
+
+describe('error fields', () => {
+  it('an error has the fields that apply to it and no others', () => {
+    const s = ns();
+    let e: unknown;
+    try {
+      Table.openSync('filter', { netns: s.ns }).append('NOCHAIN', '-j ACCEPT');
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(IptcError);
+    expect(Object.keys(e as object).sort()).toEqual(['chain', 'code', 'name', 'table']);
   });
 });
 
@@ -148,6 +162,9 @@ describe('AbortSignal', () => {
     await expect(t.validate({ signal: c.signal })).rejects.toMatchObject({ code: 'ABORT_ERR' });
     await expect(t.commit({ signal: c.signal })).rejects.toMatchObject({ code: 'ABORT_ERR' });
     await expect(t.commit({ signal: 'soon' } as never)).rejects.toMatchObject({ code: 'ERR_IPTC_ARGUMENT' });
+    // apply() takes a signal too, as its options' type says (it commits).
+    const p = await plan(await Table.open('filter', { netns: s.ns }), '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n');
+    await expect(apply(p, { signal: c.signal })).rejects.toMatchObject({ code: 'ABORT_ERR' });
     // Any AbortSignal fits, as the declarations say: one that is not Node's own too.
     const fired = { aborted: true, reason: 'stop', addEventListener() {}, removeEventListener() {} };
     await expect(t.commit({ signal: fired })).rejects.toMatchObject({ code: 'ABORT_ERR', cause: 'stop' });
