@@ -9,7 +9,7 @@
  */
 import { checkOptionsObject } from './words.js';
 import { withToJSON } from './json.js';
-import { argumentError, show } from './errors.js';
+import { argumentError, IptcError, show } from './errors.js';
 import type { BackendName } from './backend.js';
 import { native, withCallerStack, type FamilyName, type NativeAbsent, type NativeCounterLayout, type NativeCounterRead, type NativeCounterReader, type NativeNftCounters, type NativeNftTable } from './native.js';
 import { checkTableName } from './names.js';
@@ -141,7 +141,7 @@ export class CounterReader {
   }
 
   #open(): NativeCounterReader {
-    if (!this.#native) throw argumentError('this CounterReader is closed');
+    if (!this.#native) throw new IptcError('this CounterReader is closed', { code: 'ERR_IPTC_CLOSED' });
     return this.#native;
   }
 

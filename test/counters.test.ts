@@ -67,7 +67,7 @@ describe('CounterReader', () => {
     expect(rate.packetsPerSecond[moved]).toBe(0); // no new packets on that rule
     expect(rate.packetsPerSecond[slotOf(c.layout, 'OUTPUT', 1)]).toBe(0);
     r.close();
-    expect(() => r.readSync()).toThrow(/closed/);
+    expect(() => r.readSync()).toThrow(expect.objectContaining({ code: 'ERR_IPTC_CLOSED' }));
   });
 
   it('turns two reads into rates, across counter resets', async () => {
