@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apply, applySync, diff, diffSync, formatDiff, formatPlan, IptcError, plan, planSync, Table, type FamilyName } from '../src/index.js';
-import { commonSubsequence } from '../src/diff.js';
+import { commonSubsequence } from '../src/common-subsequence.js';
 import { FIXTURES } from './fixtures.js';
 import { scratchPerTest } from './helpers.js';
 

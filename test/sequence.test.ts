@@ -99,7 +99,6 @@ for (const family of ['ipv4', 'ipv6'] as const) {
     const name = `${family} ${table}`;
     describe(`random command sequences against iptables-legacy (${name}, seed ${SEED}, ${OPS} commands, ${pool.fixtures.length} fixture rules, ${pool.bare.length} bare extensions)`, () => {
       const offset = (seedOffset += 2);
-      const quirks: string[] = [];
 
       /** Runs our side of a command: its -C answer, or what refused it. */
       function run(ours: () => boolean | undefined): { answer?: boolean; refused?: unknown } {
@@ -132,7 +131,6 @@ for (const family of ['ipv4', 'ipv6'] as const) {
         const quirk = KNOWN_CHECK_QUIRKS.find((q) => q.applies(family, spec!));
         expect(quirk, `${what}: iptables-legacy -C says ${want}, we say ${answer}`).toBeDefined();
         expect(holdsBySave(ref, family, table, chain!, spec!), `${what}: asked by save, iptables-legacy agrees with its -C (${quirk!.name})`).toBe(answer);
-        quirks.push(quirk!.name);
       }
 
       it('a commit per command: the same refusals and answers, the same table (with counters) after every command', async () => {

@@ -12,6 +12,7 @@
  */
 import { readdirSync } from 'node:fs';
 import type { FamilyName } from '../src/index.js';
+import { BUILTINS } from '../src/snapshot.js';
 import { FIXTURES } from './fixtures.js';
 
 /** A small seeded generator (mulberry32), so that a failure can be replayed. */
@@ -25,14 +26,8 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** The built-in chains of each table, as the kernel has them. */
-export const BUILTINS: Record<string, readonly string[]> = {
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  raw: ['PREROUTING', 'OUTPUT'],
-  security: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
+/** The built-in chains of each table, as the kernel has them (the library's own list). */
+export { BUILTINS };
 
 /** A rule and, for a fixture's rule, the chain it was written for. */
 interface Spec {
