@@ -12,7 +12,7 @@ import { withToJSON } from './json.js';
 import { argumentError, IptcError, show } from './errors.js';
 import type { BackendName } from './backend.js';
 import { native, withCallerStack, type FamilyName, type NativeAbsent, type NativeCounterLayout, type NativeCounterRead, type NativeCounterReader, type NativeNftCounters, type NativeNftTable } from './native.js';
-import { checkTableName } from './names.js';
+import { checkTableName, type TableName } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { checkBackend, resolveBackendSync, type BackendChoice } from './which.js';
 
@@ -57,7 +57,7 @@ export interface CounterSnapshot {
  * ```
  */
 export class CounterReader {
-  readonly table: string;
+  readonly table: TableName;
   readonly family: FamilyName;
   /** Which kernel firewall it reads ('auto' decides once, when it is made). */
   readonly backend: BackendName;
@@ -66,7 +66,7 @@ export class CounterReader {
   #pending: Promise<unknown> = Promise.resolve();
 
   /** Opens a raw socket (legacy) or holds the namespace (nf_tables) once; every read reuses it. */
-  constructor(table: string, options: { family?: FamilyName; netns?: NetnsOption; backend?: BackendChoice } = {}) {
+  constructor(table: TableName, options: { family?: FamilyName; netns?: NetnsOption; backend?: BackendChoice } = {}) {
     checkTableName(table);
     checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
     const family = options.family ?? 'ipv4';

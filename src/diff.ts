@@ -14,7 +14,7 @@ import { formatRule } from './parse.js';
 import { applyBlock, blocks, compile, compileSync } from './restore.js';
 import type { Counters } from './rule.js';
 import { Table } from './table.js';
-import { checkFamily, checkTableName } from './names.js';
+import { checkFamily, checkTableName, type TableName } from './names.js';
 import { checkOptionsObject } from './words.js';
 import { commonSubsequence } from './common-subsequence.js';
 
@@ -45,7 +45,7 @@ export interface ChainChanges {
 }
 
 export interface TableDiff {
-  table: string;
+  table: TableName;
   family: FamilyName;
   equal: boolean;
   chainsAdded: string[];
@@ -76,7 +76,7 @@ export interface ViewChain {
 
 /** @internal A table reduced to what diff compares. */
 export interface View {
-  table: string;
+  table: TableName;
   family: FamilyName;
   chains: ViewChain[];
 }
@@ -98,7 +98,7 @@ export function viewOf(t: Table): View {
 
 export interface TextOptions {
   /** The table whose `*table` block to read (default filter). */
-  table?: string;
+  table?: TableName;
   family?: FamilyName;
   /**
    * The snapshot the text is restored onto (default: the table as the kernel
@@ -143,7 +143,7 @@ export function tableFromTextSync(text: string, options: TextOptions = {}): Tabl
   return fromBlocks(compileSync(text, family, { noflush: options.noflush, table }), table, family, options);
 }
 
-function textOptions(text: string, options: TextOptions): { table: string; family: FamilyName } {
+function textOptions(text: string, options: TextOptions): { table: TableName; family: FamilyName } {
   checkOptionsObject(options, 'options', ['table', 'family', 'base', 'noflush']);
   const table = options.table ?? 'filter';
   if (typeof text !== 'string') throw new IptcError(`restore text must be a string, got ${typeof text}`, { code: 'ERR_IPTC_ARGUMENT' });
@@ -156,7 +156,7 @@ function textOptions(text: string, options: TextOptions): { table: string; famil
   return { table, family };
 }
 
-function fromBlocks(compiled: NativeCompiled, table: string, family: FamilyName, options: TextOptions): Table {
+function fromBlocks(compiled: NativeCompiled, table: TableName, family: FamilyName, options: TextOptions): Table {
   if (compiled.error) throw compiled.error;
   const mine = blocks(compiled);
   if (!mine.length) throw new IptcError(`the text has no *${table} block`, { code: 'ERR_IPTC_PARSE', table });

@@ -9,6 +9,7 @@ import { IptcError } from './errors.js';
 import { labelText } from './exposition.js';
 import { SampleLines } from './metrics-text.js';
 import type { FamilyName } from './native.js';
+import type { TableName } from './names.js';
 import type { DecodedRule } from './rule.js';
 import type { Table } from './table.js';
 
@@ -23,7 +24,7 @@ export class Source {
 
   constructor(
     readonly family: FamilyName,
-    readonly table: string,
+    readonly table: TableName,
   ) {}
 
   relabel(t: Table, layout: CounterLayout): void {

@@ -20,7 +20,7 @@ import { CounterReader, type CounterSnapshot } from './counters.js';
 import { IptcError, argumentError, show } from './errors.js';
 import { familyHead, labelText, type MetricsFormat } from './exposition.js';
 import { changing, labelFrom, RELABEL_TRIES, SAMPLE_LINES, Source, type TableLines } from './metrics-labels.js';
-import { checkTableName } from './names.js';
+import { checkTableName, type TableName } from './names.js';
 import type { FamilyName } from './native.js';
 import { Netns, type NetnsOption } from './netns.js';
 import { listTables, listTablesSync } from './restore.js';
@@ -30,7 +30,7 @@ import { checkOptionsObject } from './words.js';
 
 export interface MetricsOptions {
   /** The tables to read. Default: every table each family has in the namespace, looked up at every scrape. */
-  tables?: readonly string[];
+  tables?: readonly TableName[];
   /** Default: both, ipv4 then ipv6. */
   families?: readonly FamilyName[];
   /** The namespace (an ip-netns name or path is looked up again at every scrape, so one deleted or made again is noticed). */
@@ -41,7 +41,7 @@ export interface MetricsOptions {
 /** What one table gave in a scrape. */
 export interface TableScrape {
   family: FamilyName;
-  table: string;
+  table: TableName;
   /** The counters read, or undefined when the read failed. */
   snapshot?: CounterSnapshot;
   /** Per slot of snapshot.layout, its labels (family and table included): a rule's chain, rule, key, comment and target; a policy's chain and policy. */
@@ -77,7 +77,7 @@ const FAMILIES: readonly FamilyName[] = ['ipv4', 'ipv6'];
  * ```
  */
 export class CounterMetrics {
-  readonly #tables: readonly string[] | undefined;
+  readonly #tables: readonly TableName[] | undefined;
   readonly #families: readonly FamilyName[];
   readonly #netns: NetnsOption;
   readonly #backend: BackendChoice;
@@ -138,7 +138,7 @@ export class CounterMetrics {
     const out: TableScrape[] = [];
     const errors: Error[] = [];
     for (const [family, tables] of this.#plan(errors, out)) {
-      let names: readonly string[];
+      let names: readonly TableName[];
       try {
         names = tables ?? listTablesSync({ family, netns: this.#netns, backend: this.#backend });
       } catch (e) {
@@ -314,7 +314,7 @@ export class CounterMetrics {
    * is checked first: when it is gone, nothing is read, and each table named
    * is reported as failed.
    */
-  #plan(errors: Error[], out: TableScrape[]): [FamilyName, readonly string[] | undefined][] {
+  #plan(errors: Error[], out: TableScrape[]): [FamilyName, readonly TableName[] | undefined][] {
     if (this.#closed) throw new IptcError('this CounterMetrics is closed', { code: 'ERR_IPTC_CLOSED' });
     try {
       this.#checkNetns();
@@ -326,7 +326,7 @@ export class CounterMetrics {
     return this.#families.map((f) => [f, this.#tables]);
   }
 
-  #noList(f: FamilyName, e: unknown, errors: Error[]): string[] {
+  #noList(f: FamilyName, e: unknown, errors: Error[]): TableName[] {
     const err = e as Error;
     err.message = `cannot list the ${f} tables: ${err.message}`;
     errors.push(err);
@@ -352,7 +352,7 @@ export class CounterMetrics {
     this.#netnsIno = ino;
   }
 
-  #source(family: FamilyName, table: string): Source {
+  #source(family: FamilyName, table: TableName): Source {
     const k = `${family}/${table}`;
     let s = this.#sources.get(k);
     if (!s) this.#sources.set(k, (s = new Source(family, table)));

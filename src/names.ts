@@ -4,6 +4,17 @@
  */
 import { argumentError, show } from './errors.js';
 
+/**
+ * A table iptables knows, and the only names Table.open and every other call
+ * taking a table accept: the nf_tables backend uses the same five (the tables
+ * iptables-nft makes), so there is no other name to give either way.
+ * @example
+ * ```ts
+ * import { Table, type TableName } from 'iptc-node';
+ * const name: TableName = process.argv[2] === 'nat' ? 'nat' : 'filter';
+ * console.log((await Table.open(name)).chains().map((c) => c.name));
+ * ```
+ */
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw' | 'security';
 /**
  * The names of the five tables iptables knows (each a TableName).
@@ -26,6 +37,19 @@ export function checkTableName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !/^[a-z0-9_]{1,31}$/.test(name)) {
     throw argumentError(`table name must be one of ${TABLES.join(', ')}, got ${show(name)}`);
   }
+}
+
+/**
+ * @internal A table name read from input (a restore text's `*table` line, the
+ * command line's -t or -T) handed on where the API takes a TableName. It is
+ * not checked here but where it is used, by the same run-time checks a
+ * JavaScript caller's name meets (checkTableName: ERR_IPTC_ARGUMENT; a table
+ * the kernel lacks: ERR_IPTC_ABSENT with `table` set, on nf_tables
+ * ERR_IPTC_ARGUMENT), at the moment it always was: a restore commits the
+ * blocks before a bad `*table` line and names that line.
+ */
+export function tableNameOf(word: string): TableName {
+  return word as TableName;
 }
 
 /** Why `name` cannot be a new chain's name, or null when it can. */

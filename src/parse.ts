@@ -5,6 +5,7 @@
  */
 import { withContext, argumentError, show } from './errors.js';
 import { native, type FamilyName, type NativePlan } from './native.js';
+import type { TableName } from './names.js';
 import { jumpWord } from './rulewords.js';
 import { CounterMode } from './store.js';
 import { RuleSource, ruleWords, SPEC, type DecodedRule, type RuleInput, type Rule as RuleShape } from './rule.js';
@@ -13,7 +14,7 @@ import { checkOptionsObject, checkWordList, joinWords, splitWords } from './word
 export interface ParseOptions {
   family?: FamilyName;
   /** Some checks depend on the table (no DROP in nat). Default filter. */
-  table?: string;
+  table?: TableName;
   /** Names to treat as user chains for -j/-g (a jump to a chain that is not a target). */
   chains?: Iterable<string>;
 }

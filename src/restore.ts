@@ -15,7 +15,7 @@ import { Table, type CommitOptions } from './table.js';
 import type { Counters } from './rule.js';
 import type { BackendName } from './backend.js';
 import type { Validation } from './validate.js';
-import { checkFamily, checkTableName } from './names.js';
+import { checkFamily, checkTableName, tableNameOf, type TableName } from './names.js';
 import { checkOptionsObject } from './words.js';
 
 export interface SaveAllOptions {
@@ -35,7 +35,7 @@ export interface RestoreOptions extends CommitOptions {
   /** -c: take counters from the input (`[p:b]` on rules and policies). */
   counters?: boolean;
   /** -T: restore only this table, skip the others. */
-  table?: string;
+  table?: TableName;
   /**
    * Check, don't commit: each table block is applied to a snapshot of the
    * live table and validated by the kernel in a scratch namespace; restore()
@@ -59,7 +59,7 @@ export interface RestoreOptions extends CommitOptions {
  * console.log(await listTables({ family: 'ipv6', netns: 'edge' })); // e.g. ['filter', 'nat']
  * ```
  */
-export async function listTables(options: WhichOptions = {}): Promise<string[]> {
+export async function listTables(options: WhichOptions = {}): Promise<TableName[]> {
   checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
   const choice = checkBackend(options.backend);
@@ -76,7 +76,7 @@ export async function listTables(options: WhichOptions = {}): Promise<string[]> 
  * const haveNat = listTablesSync().includes('nat');
  * ```
  */
-export function listTablesSync(options: WhichOptions = {}): string[] {
+export function listTablesSync(options: WhichOptions = {}): TableName[] {
   checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
   const family = options.family ?? 'ipv4';
   const choice = checkBackend(options.backend);
@@ -121,7 +121,7 @@ export function saveAllSync(options: SaveAllOptions = {}): string {
 
 /** @internal One `*table ... COMMIT` block of restore input: its ops in a compiled text. */
 export interface Block {
-  table: string;
+  table: TableName;
   line: number;
   first: number;
   count: number;
@@ -130,7 +130,7 @@ export interface Block {
 
 /** @internal Reads restore input (in the addon: framing, words, every rule parsed) into blocks. */
 export function blocks(compiled: NativeCompiled): Block[] {
-  return compiled.blocks.map(([table, line, first, count]) => ({ table, line, first, count, text: compiled }));
+  return compiled.blocks.map(([table, line, first, count]) => ({ table: tableNameOf(table), line, first, count, text: compiled }));
 }
 
 function compileOptions(options: RestoreOptions) {

@@ -10,6 +10,7 @@ import type { RuleSpec } from './rulewords.js';
 import type { Origin } from './pending.js';
 import type { ChainState, Policy } from './snapshot.js';
 import type { FamilyName } from './native.js';
+import type { TableName } from './names.js';
 import { IptcError, argumentError } from './errors.js';
 import { specsOf } from './printing.js';
 import { ruleRefs, ruleSpecs } from './rulein.js';
@@ -27,7 +28,7 @@ import type { TableState } from './table-state.js';
  */
 export abstract class TableCommands {
   /** The table's name: filter, nat, mangle, raw or security. */
-  readonly name: string;
+  readonly name: TableName;
   /** The address family: 'ipv4' (iptables) or 'ipv6' (ip6tables). */
   readonly family: FamilyName;
   readonly #s: TableState;

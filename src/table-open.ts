@@ -10,6 +10,7 @@ import { IptcError, checkSignal } from './errors.js';
 import { legacy } from './legacy.js';
 import { acquireLock, acquireLockSync, checkTimeout, releaseLock } from './lock.js';
 import type { FamilyName } from './native.js';
+import type { TableName } from './names.js';
 import { withHeldNetnsFd, withNetnsFd, type NetnsOption } from './netns.js';
 import { BUILTINS, Snapshot } from './snapshot.js';
 import { checkOptions, present, type CommitOptions, type TableOptions } from './table-options.js';
@@ -20,7 +21,7 @@ export type UpdateOptions = TableOptions & CommitOptions & { retries?: number };
 
 /** @internal What Table lends this module (set once, from table.ts). */
 export interface TableMaker {
-  make(name: string, family: FamilyName, netns: NetnsOption, backend: Backend, snap: Snapshot, base: Read['base'], eager: boolean): Table;
+  make(name: TableName, family: FamilyName, netns: NetnsOption, backend: Backend, snap: Snapshot, base: Read['base'], eager: boolean): Table;
   /** What the read said beyond the snapshot (read-only, rules left out); read for a change or not. */
   adopt(t: Table, r: Read | null, forChange: boolean): Table;
   holdLock(t: Table): void;
@@ -41,7 +42,7 @@ export function snapshotOf(t: Table): Snapshot {
 }
 
 /** @internal */
-export async function openTable(name: string, options: TableOptions, forChange: boolean): Promise<Table> {
+export async function openTable(name: TableName, options: TableOptions, forChange: boolean): Promise<Table> {
   const { family, netns, ifMissing, backend } = checkOptions(name, options);
   const [b, r] = await withNetnsFd(netns, (fd) =>
     withHeldNetnsFd(fd, async (held) => {
@@ -53,7 +54,7 @@ export async function openTable(name: string, options: TableOptions, forChange: 
 }
 
 /** @internal */
-export function openTableSync(name: string, options: TableOptions, forChange: boolean): Table {
+export function openTableSync(name: TableName, options: TableOptions, forChange: boolean): Table {
   const { family, netns, ifMissing, backend } = checkOptions(name, options);
   const [b, r] = withNetnsFd(netns, (fd) => {
     const b = resolveBackendSync(backend, family, fd);
@@ -63,7 +64,7 @@ export function openTableSync(name: string, options: TableOptions, forChange: bo
 }
 
 /** @internal */
-export function blankTable(name: string, options: TableOptions): Table {
+export function blankTable(name: TableName, options: TableOptions): Table {
   const { family, netns, backend } = checkOptions(name, options);
   if (!BUILTINS[name]) throw new IptcError(`there is no table '${name}' in this namespace`, { code: 'ERR_IPTC_ABSENT', errno: 2, table: name });
   const b = backend === 'legacy' ? legacy : withNetnsFd(netns, (fd) => resolveBackendSync(backend, family, fd));
@@ -71,7 +72,7 @@ export function blankTable(name: string, options: TableOptions): Table {
 }
 
 /** @internal */
-export function detachedTable(name: string, family: FamilyName, base?: Table): Table {
+export function detachedTable(name: TableName, family: FamilyName, base?: Table): Table {
   const snap = base ? maker.snapshotOf(base).copy() : Snapshot.pristine(family, name);
   const t = maker.make(name, family, undefined, base ? maker.backendOf(base) : legacy, snap, { kind: 'none' }, true);
   maker.detach(t);
@@ -79,7 +80,7 @@ export function detachedTable(name: string, family: FamilyName, base?: Table): T
 }
 
 /** @internal */
-export async function updateTable(name: string, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
+export async function updateTable(name: TableName, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
   const { retries = 5, lockTimeout, signal, ...open } = options;
   checkOptions(name, open);
   for (let attempt = 0; ; attempt++) {
@@ -100,7 +101,7 @@ export async function updateTable(name: string, options: UpdateOptions, change: 
 }
 
 /** @internal */
-export function updateTableSync(name: string, options: UpdateOptions, change: (table: Table) => unknown): Table {
+export function updateTableSync(name: TableName, options: UpdateOptions, change: (table: Table) => unknown): Table {
   const { retries = 5, lockTimeout, signal, ...open } = options;
   checkOptions(name, open);
   checkSignal(signal, `the update of ${name}`);

@@ -11,6 +11,7 @@ import type { Backend, Base, Read, SkippedRule } from './backend.js';
 import { IptcError } from './errors.js';
 import { native, type FamilyName } from './native.js';
 import type { NetnsOption } from './netns.js';
+import type { TableName } from './names.js';
 import type { ChainState, Snapshot } from './snapshot.js';
 
 export class TableState {
@@ -31,7 +32,7 @@ export class TableState {
   skipped: readonly SkippedRule[] = [];
 
   constructor(
-    readonly table: string,
+    readonly table: TableName,
     readonly family: FamilyName,
     readonly netns: NetnsOption,
     readonly backend: Backend,

@@ -18,6 +18,7 @@
  */
 import type { Backend, BackendName, Base, SkippedRule } from './backend.js';
 import type { FamilyName } from './native.js';
+import type { TableName } from './names.js';
 import type { NetnsOption } from './netns.js';
 import { ruleLines, rulesOf } from './printing.js';
 import type { DecodedRule } from './rule.js';
@@ -48,7 +49,7 @@ export type { RuleSpec } from './rulewords.js';
 export class Table extends TableCommands {
   readonly #s: TableState;
 
-  private constructor(name: string, family: FamilyName, netns: NetnsOption, backend: Backend, snap: Snapshot, base: Base, eager: boolean) {
+  private constructor(name: TableName, family: FamilyName, netns: NetnsOption, backend: Backend, snap: Snapshot, base: Base, eager: boolean) {
     const s = new TableState(name, family, netns, backend, snap, base, eager);
     super(s);
     this.#s = s;
@@ -78,7 +79,7 @@ export class Table extends TableCommands {
    * console.log(t.save());
    * ```
    */
-  static async open(name: string, options: TableOptions = {}): Promise<Table> {
+  static async open(name: TableName, options: TableOptions = {}): Promise<Table> {
     return openTable(name, options, false);
   }
 
@@ -90,7 +91,7 @@ export class Table extends TableCommands {
    * for (const c of Table.openSync('filter').chains()) console.log(c.name, c.length);
    * ```
    */
-  static openSync(name: string, options: TableOptions = {}): Table {
+  static openSync(name: TableName, options: TableOptions = {}): Table {
     return openTableSync(name, options, false);
   }
 
@@ -100,7 +101,7 @@ export class Table extends TableCommands {
    * at commit; the commit replaces the whole table.
    * @internal
    */
-  static blank(name: string, options: TableOptions = {}): Table {
+  static blank(name: TableName, options: TableOptions = {}): Table {
     return blankTable(name, options);
   }
 
@@ -110,7 +111,7 @@ export class Table extends TableCommands {
    * iptables-restore text is compared as (see tableFromText).
    * @internal
    */
-  static detached(name: string, family: FamilyName, base?: Table): Table {
+  static detached(name: TableName, family: FamilyName, base?: Table): Table {
     return detachedTable(name, family, base);
   }
 
@@ -128,7 +129,7 @@ export class Table extends TableCommands {
    * await Table.update('filter', { lockTimeout: 5000 }, (t) => t.append('INPUT', '-s 192.0.2.7 -j DROP'));
    * ```
    */
-  static async update(name: string, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
+  static async update(name: TableName, options: UpdateOptions, change: (table: Table) => unknown): Promise<Table> {
     return updateTable(name, options, change);
   }
 
@@ -140,7 +141,7 @@ export class Table extends TableCommands {
    * Table.updateSync('filter', {}, (t) => t.appendUnique('INPUT', '-s 192.0.2.7 -j DROP'));
    * ```
    */
-  static updateSync(name: string, options: UpdateOptions, change: (table: Table) => unknown): Table {
+  static updateSync(name: TableName, options: UpdateOptions, change: (table: Table) => unknown): Table {
     return updateTableSync(name, options, change);
   }
 

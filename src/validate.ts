@@ -10,6 +10,7 @@
 import type { BackendName } from './backend.js';
 import { IptcError } from './errors.js';
 import { native, type FamilyName, type NativePlan } from './native.js';
+import type { TableName } from './names.js';
 import { Netns } from './netns.js';
 import { specsOf } from './printing.js';
 import type { ChainState, Snapshot } from './snapshot.js';
@@ -27,7 +28,7 @@ export interface Problem {
 }
 
 export interface Validation {
-  table: string;
+  table: TableName;
   family: FamilyName;
   ok: boolean;
   problems: Problem[];
@@ -70,7 +71,7 @@ function subPlan(plan: NativePlan, end: number, out: ReadonlySet<number>): Nativ
  * back the kernel's error (or null); it returns every rule refused. Run by
  * validateSnapshot (commits off the event loop) and validateSnapshotSync.
  */
-function* search(family: FamilyName, table: string, snap: Snapshot): Generator<NativePlan, Validation, IptcError | null> {
+function* search(family: FamilyName, table: TableName, snap: Snapshot): Generator<NativePlan, Validation, IptcError | null> {
   snap.store.parsePending();
   const plan = snap.plan();
   const chains = snap.chains;
@@ -120,7 +121,7 @@ function refusal(e: unknown): IptcError {
 }
 
 /** Every rule of the snapshot the kernel refuses. Throws only when no scratch namespace can be had. @internal */
-export async function validateSnapshot(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Promise<Validation> {
+export async function validateSnapshot(family: FamilyName, table: TableName, snap: Snapshot, backend: BackendName = 'legacy'): Promise<Validation> {
   const ns = Netns.create();
   try {
     const steps = search(family, table, snap);
@@ -142,7 +143,7 @@ export async function validateSnapshot(family: FamilyName, table: string, snap: 
 }
 
 /** validateSnapshot on the calling thread. @internal */
-export function validateSnapshotSync(family: FamilyName, table: string, snap: Snapshot, backend: BackendName = 'legacy'): Validation {
+export function validateSnapshotSync(family: FamilyName, table: TableName, snap: Snapshot, backend: BackendName = 'legacy'): Validation {
   const ns = Netns.create();
   try {
     const steps = search(family, table, snap);

@@ -13,6 +13,7 @@ import { diffSync, type ChainChanges, type Policy, type TableDiff } from './diff
 import { formatRule } from './parse.js';
 import { argumentError, checkSignal, show, type IptcError } from './errors.js';
 import type { FamilyName } from './native.js';
+import type { TableName } from './names.js';
 import type { NetnsOption } from './netns.js';
 import { Table } from './table.js';
 import type { AbortSignalLike } from './table-options.js';
@@ -30,7 +31,7 @@ export interface WatchOptions {
 }
 
 interface ChangeBase {
-  table: string;
+  table: TableName;
   family: FamilyName;
   /** The chain changed (for a rename, its new name). */
   chain: string;
@@ -91,7 +92,7 @@ interface Item {
  * text the chain holds twice is deleted by number, since -D by spec takes
  * the first one.
  */
-function chainChanges(c: ChainChanges, after: string[], base: { table: string; family: FamilyName }): TableChange[] {
+function chainChanges(c: ChainChanges, after: string[], base: { table: TableName; family: FamilyName }): TableChange[] {
   const out: TableChange[] = [];
   const chain = c.chain;
   // The chain before: removed and moved rules at their old places, the kept ones (in the new chain's order) in the gaps.
@@ -155,7 +156,7 @@ function chainChanges(c: ChainChanges, after: string[], base: { table: string; f
  * }
  * ```
  */
-export async function* watch(table: string, options: WatchOptions = {}): AsyncGenerator<TableChange, void, undefined> {
+export async function* watch(table: TableName, options: WatchOptions = {}): AsyncGenerator<TableChange, void, undefined> {
   checkOptionsObject(options, 'options', ['family', 'netns', 'backend', 'interval', 'signal']);
   const interval = options.interval ?? 1000;
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 1) throw argumentError(`interval must be a number of milliseconds of at least 1, got ${show(interval)}`);

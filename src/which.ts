@@ -18,7 +18,7 @@ import type { Backend, BackendName } from './backend.js';
 import { argumentError, show } from './errors.js';
 import { legacy } from './legacy.js';
 import { native, type FamilyName, type NativeBackendFacts } from './native.js';
-import { TABLES } from './names.js';
+import { TABLES, type TableName } from './names.js';
 import { withNetnsFd, type NetnsOption } from './netns.js';
 import { nft } from './nftables.js';
 
@@ -91,16 +91,17 @@ export function hostIptables(family: FamilyName): BackendName | undefined {
 }
 
 /** The order iptables-nft-save prints tables in. */
-const NFT_ORDER = ['mangle', 'security', 'raw', 'filter', 'nat'];
+const NFT_ORDER: readonly TableName[] = ['mangle', 'security', 'raw', 'filter', 'nat'];
 
 /** The tables a backend has for the family, in the order its save tool prints them. @internal */
-export function tablesOf(b: Backend, family: FamilyName, fd: number, async: true): Promise<string[]>;
+export function tablesOf(b: Backend, family: FamilyName, fd: number, async: true): Promise<TableName[]>;
 /** @internal */
-export function tablesOf(b: Backend, family: FamilyName, fd: number, async: false): string[];
-export function tablesOf(b: Backend, family: FamilyName, fd: number, async: boolean): string[] | Promise<string[]> {
+export function tablesOf(b: Backend, family: FamilyName, fd: number, async: false): TableName[];
+export function tablesOf(b: Backend, family: FamilyName, fd: number, async: boolean): TableName[] | Promise<TableName[]> {
   const order = (f: NativeBackendFacts) => NFT_ORDER.filter((t) => f.nftTables.includes(t));
   if (b.name === 'nft') return async ? native.backendFacts(family, fd, true).then(order) : order(native.backendFacts(family, fd, false));
-  return async ? native.listTables(family, fd, true) : native.listTables(family, fd, false);
+  // (The kernel's list of xtables tables: the five TableNames are all Linux has.)
+  return (async ? native.listTables(family, fd, true) : native.listTables(family, fd, false)) as TableName[] | Promise<TableName[]>;
 }
 
 export interface WhichOptions {

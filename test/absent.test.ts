@@ -4,7 +4,7 @@
  * make, and appears only when something is committed to it.
  */
 import { describe, expect, it } from 'vitest';
-import { CounterReader, IptcError, Table } from '../src/index.js';
+import { CounterReader, IptcError, Table, TABLES } from '../src/index.js';
 import { scratchPerTest, type Scratch } from './helpers.js';
 
 const ns = scratchPerTest();
@@ -15,7 +15,7 @@ describe('tables that do not exist yet', () => {
   for (const family of ['ipv4', 'ipv6'] as const) {
     it(`read as the empty table without creating it, ${family}`, async () => {
       const s = ns();
-      for (const table of ['filter', 'nat', 'mangle', 'raw', 'security']) {
+      for (const table of TABLES) {
         const t = await Table.open(table, { family, netns: s.ns });
         expect(t.exists).toBe(false);
         expect(names(s, family)).not.toContain(table);

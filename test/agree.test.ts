@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { applyCommand, IptcError, Table, type FamilyName } from '../src/index.js';
 import { splitWords } from '../src/words.js';
 import { scratchPerTest, tool } from './helpers.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 
 /** `command` (with -t table) through iptables-legacy and through applyCommand + commit, in twin namespaces. */
-function both(setup: string, command: string, family: FamilyName = 'ipv4', table = 'filter') {
+function both(setup: string, command: string, family: FamilyName = 'ipv4', table: TableName = 'filter') {
   const a = ns();
   const b = ns();
   for (const x of [a, b]) x.restore(setup, family);

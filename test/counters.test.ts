@@ -101,6 +101,7 @@ describe('CounterReader', () => {
 
   it('reports a missing table or namespace clearly', () => {
     const s = ns();
+    // @ts-expect-error a name outside TableName, as a JavaScript caller may give it
     expect(() => new CounterReader('nosuch', { netns: s.ns })).toThrow(expect.objectContaining({ code: 'ERR_IPTC_ABSENT' }));
     expect(() => new CounterReader('filter', { netns: 'no-such-ns-anywhere' })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });

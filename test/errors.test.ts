@@ -131,8 +131,12 @@ describe('bad arguments', () => {
     fails(() => t.append('INPUT', 42 as unknown as string), 'ERR_IPTC_ARGUMENT');
     fails(() => t.append('INPUT', { target: { name: 'ACCEPT' }, matches: [{ name: 'tcp', options: { dport: 'x' } }] } as RuleInput), 'ERR_IPTC_PARSE');
     fails(() => t.append('INPUT', '-c 1 -j ACCEPT'), 'ERR_IPTC_PARSE', /-c/);
+    // (Names outside TableName, as a JavaScript caller may give them: the types refuse them, the run-time checks too.)
+    // @ts-expect-error not a TableName
     fails(() => Table.openSync('nosuchtable', { netns: s.ns }), 'ERR_IPTC_ABSENT', /nosuchtable/);
+    // @ts-expect-error not a TableName
     fails(() => Table.openSync('nosuchtable', { netns: s.ns, ifMissing: 'create' }), 'ENOENT', /nosuchtable/);
+    // @ts-expect-error not a TableName
     fails(() => Table.openSync('Bad Name', { netns: s.ns }), 'ERR_IPTC_ARGUMENT');
     fails(() => Table.openSync('filter', { family: 'ipv5' as 'ipv4', netns: s.ns }), 'ERR_IPTC_ARGUMENT');
     fails(() => Table.openSync('filter', { netns: s.ns, bogus: 1 } as never), 'ERR_IPTC_ARGUMENT', /bogus/);

@@ -139,7 +139,7 @@ describe('package entry points', () => {
       symlinkSync(root, join(dir, 'node_modules', 'iptc-node'), 'dir');
       writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
       writeFileSync(join(dir, 'consumer.ts'), `
-        import { Table, Netns, IptcError, listTable, restore, CounterReader, jsonReplacer, type DecodedRule, type IptcErrorCode } from 'iptc-node';
+        import { Table, Netns, IptcError, listTable, listTables, restore, CounterReader, jsonReplacer, parseRule, tableFromTextSync, watch, metricsSync, type DecodedRule, type IptcErrorCode, type TableName } from 'iptc-node';
         const t: Table = await Table.open('filter');
         const rules: DecodedRule[] = t.rules('INPUT');
         const text: string = listTable(t, { exact: true });
@@ -152,7 +152,30 @@ describe('package entry points', () => {
         using ns = Netns.create();
         // @ts-expect-error not an error code
         const bad: IptcErrorCode = 'ERR_IPTC_NOPE';
-        export { rules, text, ok, code, counters, ns, bad };
+        // Table names are the TableName union wherever one is taken, and given back as one.
+        for (const name of await listTables()) await Table.open(name, { ifMissing: 'error' });
+        const names: TableName[] = [t.name, (await restore('', { dryRun: true }))[0]?.table ?? 'nat', new CounterReader('raw').table];
+        // @ts-expect-error not a table
+        await Table.open('nosuch');
+        // @ts-expect-error not a table
+        Table.openSync('Filter');
+        // @ts-expect-error not a table
+        await Table.update('nosuch', {}, () => {});
+        // @ts-expect-error not a table
+        Table.updateSync('nosuch', {}, () => {});
+        // @ts-expect-error not a table
+        new CounterReader('nosuch');
+        // @ts-expect-error not a table
+        await restore('', { table: 'nosuch' });
+        // @ts-expect-error not a table
+        parseRule('-j ACCEPT', { table: 'nosuch' });
+        // @ts-expect-error not a table
+        tableFromTextSync('', { table: 'nosuch' });
+        // @ts-expect-error not a table
+        watch('nosuch');
+        // @ts-expect-error not a table
+        metricsSync({ tables: ['nosuch'] });
+        export { rules, text, ok, code, counters, ns, bad, names };
       `);
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
         compilerOptions: {

@@ -192,6 +192,7 @@ describe('tables that do not exist', () => {
     const s = ns();
     for (const family of ['ipv4', 'ipv6'] as FamilyName[]) {
       for (const name of ['nosuchtable', 'broute', 'filter2']) {
+        // @ts-expect-error a name outside TableName, as a JavaScript caller may give it
         const e = fails(() => Table.openSync(name, { family, netns: s.ns }));
         expect(e.code).toMatch(/^(ENOENT|ERR_IPTC_ABSENT|ERR_IPTC_ARGUMENT)$/);
         expect(e.message).toContain(name);

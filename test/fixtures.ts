@@ -4,10 +4,11 @@
  * tests comes from iptables-legacy-save run on the same namespace.
  */
 import type { FamilyName } from '../src/native.js';
+import type { TableName } from '../src/names.js';
 
 export interface Fixture {
   family: FamilyName;
-  table: string;
+  table: TableName;
   text: string;
 }
 

@@ -38,6 +38,7 @@ import {
 } from '../src/index.js';
 import { FIXTURES } from './fixtures.js';
 import { scratch, stripComments, tool, type Scratch } from './helpers.js';
+import type { TableName } from '../src/names.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 12)) >>> 0;
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1) || 1;
@@ -90,7 +91,7 @@ const rngFor = (group: number) => new Rng((SEED ^ Math.imul(group + 1, 0x9e3779b
 
 interface Line {
   family: FamilyName;
-  table: string;
+  table: TableName;
   chain: string;
   rule: string;
 }
@@ -704,7 +705,7 @@ let baseline: string;
 let checks = 0;
 const pool = new Map<string, { t: Table; changes: number }>();
 
-function snapshot(r: Rng, family: FamilyName, table: string): Table {
+function snapshot(r: Rng, family: FamilyName, table: TableName): Table {
   const key = `${family}/${table}`;
   let p = pool.get(key);
   if (!p || p.changes > 400 || r.chance(0.005)) {
@@ -907,8 +908,8 @@ async function openCase(r: Rng, bad: unknown[]): Promise<void> {
   if (r.chance(0.1)) o[r.pick(['bogus', 'lockTimeout', 'counters'])] = 1;
   // Options that are not objects (null, 5, [], ...) would name no namespace: see B8, tested apart.
   const input = () => `Table.open(${show(name)}, ${show(options)})`;
-  if (r.chance(0.5)) attempt('Table.openSync', input, () => Table.openSync(name as string, options as never).save());
-  else await attemptAsync('Table.open', input, async () => (await Table.open(name as string, options as never)).save());
+  if (r.chance(0.5)) attempt('Table.openSync', input, () => Table.openSync(name as TableName, options as never).save());
+  else await attemptAsync('Table.open', input, async () => (await Table.open(name as TableName, options as never)).save());
 }
 
 const POISON = '-A -fuzz-poison -j ACCEPT';

@@ -223,6 +223,7 @@ describe('metrics()', () => {
 
   it('checks its arguments; negotiates the format from an Accept header', () => {
     expect(() => new CounterMetrics({ families: ['ipv5' as 'ipv4'] })).toThrow(/families/);
+    // @ts-expect-error a name outside TableName, as a JavaScript caller may give it
     expect(() => new CounterMetrics({ tables: ['Bad!'] })).toThrow(/table name/);
     expect(() => metricsSync({ format: 'json' as 'prometheus' })).toThrow(/format/);
     expect(() => new CounterMetrics({ tabels: [] } as never)).toThrow(/unknown option 'tabels'/);

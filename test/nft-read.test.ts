@@ -12,6 +12,7 @@ import { hostIptables } from '../src/which.js';
 import { FIXTURES } from './fixtures.js';
 import { nftTool, scratchPerTest, stripComments, withCounters, type Scratch } from './helpers.js';
 import { tutorial } from './tutorial-commands.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 
@@ -19,7 +20,7 @@ function nftSave(s: Scratch, family: FamilyName, table: string, counters: boolea
   return stripComments(s.sh(`${nftTool(family, '-save')} -t ${table}${counters ? ' -c' : ''}`));
 }
 
-function ours(s: Scratch, family: FamilyName, table: string, counters: boolean, backend: 'nft' | 'auto' = 'nft'): string {
+function ours(s: Scratch, family: FamilyName, table: TableName, counters: boolean, backend: 'nft' | 'auto' = 'nft'): string {
   return Table.openSync(table, { family, netns: s.ns, backend }).save({ counters });
 }
 
@@ -46,12 +47,12 @@ describe('iptables-nft tables read through iptc-node', () => {
       const s = ns();
       let refused = 0;
       for (const cmd of tutorial(family)) {
-        const table = /^-t (\S+)/.exec(cmd)?.[1] ?? 'filter';
+        const table = (/^-t (\S+)/.exec(cmd)?.[1] ?? 'filter') as TableName;
         if (s.try(`${nftTool(family, '')} -w ${cmd}`).status !== 0) {
           refused++; // QUEUE: this kernel's nf_tables has no such xt target
           continue;
         }
-        for (const tb of new Set([table, 'filter'])) expect(ours(s, family, tb, true), cmd).toBe(nftSave(s, family, tb, true));
+        for (const tb of new Set<TableName>([table, 'filter'])) expect(ours(s, family, tb, true), cmd).toBe(nftSave(s, family, tb, true));
       }
       expect(refused).toBeLessThanOrEqual(1);
     });

@@ -13,6 +13,7 @@ import { applyCommand, IptcError, Table, type FamilyName } from '../src/index.js
 import { splitWords } from '../src/words.js';
 import { nftTool, scratchPerTest, stripComments, type Scratch } from './helpers.js';
 import { BUILTINS, poolFor, randomCommand, seeded } from './sequences.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 const OPS = Number(process.env.IPTC_SEQ_OPS ?? 20);
@@ -44,7 +45,7 @@ function comparable(family: FamilyName, text: string): string {
 
 let seedOffset = 100;
 for (const family of ['ipv4', 'ipv6'] as const) {
-  for (const table of Object.keys(BUILTINS)) {
+  for (const table of Object.keys(BUILTINS) as TableName[]) {
     const pool = poolFor(family, table);
     const offset = seedOffset++;
     describe(`random command sequences against iptables-nft (${family} ${table}, seed ${SEED}, ${OPS} commands)`, () => {

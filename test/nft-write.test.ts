@@ -13,6 +13,7 @@ import { FIXTURES } from './fixtures.js';
 import { nftTool, runToEnd, scratchPerTest, stripComments, withCounters, type Scratch } from './helpers.js';
 import { tutorial } from './tutorial-commands.js';
 import { randomCommand, seeded } from './sequences.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 const nftFamily = (family: FamilyName) => (family === 'ipv4' ? 'ip' : 'ip6');
@@ -104,7 +105,7 @@ describe('iptables-nft tables written through iptc-node', () => {
         if (oracle.try(`${nftTool('ipv4', '-restore')} ${flags.join(' ')}`, text).status !== 0) continue;
         const s = ns();
         s.sh(nftTool('ipv4', '-restore'), base);
-        const only = flags.includes('-T') ? flags[flags.indexOf('-T') + 1] : undefined;
+        const only = flags.includes('-T') ? (flags[flags.indexOf('-T') + 1] as TableName) : undefined;
         await restore(text, { netns: s.ns, backend: 'nft', noflush: flags.includes('-n'), counters: flags.includes('-c'), ...(only ? { table: only } : {}) });
         const what = `${f.table} ${flags.join(' ')}`;
         for (const table of ['filter', f.table]) {
@@ -123,7 +124,7 @@ describe('iptables-nft tables written through iptc-node', () => {
       const s = ns();
       let done = 0;
       for (const cmd of tutorial(family)) {
-        const table = /^-t (\S+)/.exec(cmd)?.[1] ?? 'filter';
+        const table = (/^-t (\S+)/.exec(cmd)?.[1] ?? 'filter') as TableName;
         const want = oracle.try(`${nftTool(family, '')} ${cmd}`);
         let refused: unknown;
         try {

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { Table, type BackendName, type FamilyName } from '../src/index.js';
 import { scratch, stripComments, type Scratch } from './helpers.js';
+import type { TableName } from '../src/names.js';
 
 /** Which kernel firewall each test's namespaces are written through. */
 const backendOf = new WeakMap<Scratch, BackendName>();
@@ -334,13 +335,13 @@ function ping(w: World, s: Scratch, family: FamilyName, dst: string, { count = 1
 // ---------------------------------------------------------------- tables
 
 /** Opens a table of `s`, lets `change` edit it, commits: the library writes every rule. */
-async function commit(s: Scratch, family: FamilyName, table: string, change: (t: Table) => void): Promise<void> {
+async function commit(s: Scratch, family: FamilyName, table: TableName, change: (t: Table) => void): Promise<void> {
   const t = await Table.open(table, { family, netns: s.ns, backend: backend(s) });
   change(t);
   await t.commit();
 }
 
-async function counters(s: Scratch, family: FamilyName, chain: string, table = 'filter') {
+async function counters(s: Scratch, family: FamilyName, chain: string, table: TableName = 'filter') {
   const t = await Table.open(table, { family, netns: s.ns, backend: backend(s) });
   return {
     rules: t.rules(chain).map((r) => r.counters),
@@ -354,7 +355,7 @@ async function counters(s: Scratch, family: FamilyName, chain: string, table = '
  * up) may move a policy counter at any time; counters only grow, so when two
  * library reads around the oracle's agree, the oracle read the same kernel state.
  */
-async function expectOracleAgrees(s: Scratch, family: FamilyName, table = 'filter'): Promise<void> {
+async function expectOracleAgrees(s: Scratch, family: FamilyName, table: TableName = 'filter'): Promise<void> {
   for (let i = 0; i < 20; i++) {
     const before = (await Table.open(table, { family, netns: s.ns, backend: backend(s) })).save({ counters: true });
     const oracle = oracleSave(s, family, table);

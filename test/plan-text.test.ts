@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apply, diff, formatPlan, plan, planSync, Table, tableFromText } from '../src/index.js';
 import { scratchPerTest, tool } from './helpers.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 
-const BUILTINS: Record<string, string[]> = {
+const BUILTINS: Record<TableName, string[]> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
   mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
@@ -25,7 +26,7 @@ const BUILTINS: Record<string, string[]> = {
 };
 
 /** Every built-in chain closed (nat allows no DROP policy), a rule in each, and a user chain. */
-function live(table: string): string {
+function live(table: TableName): string {
   const policy = table === 'nat' ? 'ACCEPT' : 'DROP';
   const chains = BUILTINS[table]!;
   return [
@@ -48,7 +49,7 @@ const dir = mkdtempSync(join(tmpdir(), 'iptc-plan-text-'));
 for (const family of ['ipv4', 'ipv6'] as const) {
   describe(`text onto the live table, ${family}`, () => {
     it('a built-in chain keeps its policy unless the text lists it, as with iptables-legacy-restore (every chain of every table, with and without -n)', async () => {
-      for (const [table, chains] of Object.entries(BUILTINS)) {
+      for (const [table, chains] of Object.entries(BUILTINS) as [TableName, string[]][]) {
         for (const chain of chains) {
           for (const noflush of [false, true]) {
             const file = oneChain(table, chain);

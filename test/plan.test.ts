@@ -7,6 +7,7 @@ import { apply, applySync, diff, diffSync, formatDiff, formatPlan, IptcError, pl
 import { commonSubsequence } from '../src/common-subsequence.js';
 import { FIXTURES } from './fixtures.js';
 import { scratchPerTest } from './helpers.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 
@@ -23,7 +24,7 @@ function oracle(text: string, family: FamilyName, table = 'filter', before?: str
  * kernel against the oracle; the plan's text, fed to iptables-legacy-restore
  * --noflush on another copy of `before`, must give the same.
  */
-async function converge(before: string, after: string, family: FamilyName, table = 'filter') {
+async function converge(before: string, after: string, family: FamilyName, table: TableName = 'filter') {
   const want = oracle(after, family, table, before);
   const s = ns();
   s.restore(before, family);

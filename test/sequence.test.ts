@@ -14,6 +14,7 @@ import { applyCommand, IptcError, Table, type FamilyName } from '../src/index.js
 import { splitWords } from '../src/words.js';
 import { scratch, scratchPerTest, tool, type Scratch } from './helpers.js';
 import { BUILTINS, poolFor, randomCommand, seeded } from './sequences.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 const OPS = Number(process.env.IPTC_SEQ_OPS ?? 30);
@@ -90,7 +91,7 @@ function checkAnswer(r: { status: number }): boolean | 'refused' {
   return r.status === 0 ? true : r.status === 1 ? false : 'refused';
 }
 
-const TABLES = Object.keys(BUILTINS);
+const TABLES = Object.keys(BUILTINS) as TableName[];
 let seedOffset = 0;
 
 for (const family of ['ipv4', 'ipv6'] as const) {

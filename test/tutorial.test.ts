@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyCommand, Table, type FamilyName } from '../src/index.js';
 import { scratch, tool, type Scratch } from './helpers.js';
 import { tutorial } from './tutorial-commands.js';
+import type { TableName } from '../src/names.js';
 
 const open: Scratch[] = [];
 afterEach(() => {
@@ -22,9 +23,9 @@ function pair(): { ref: Scratch; ours: Scratch } {
 }
 
 /** `-t nat -A ...` → table and the rest, as iptables reads its words. */
-function splitTable(cmd: string): { table: string; rest: string } {
+function splitTable(cmd: string): { table: TableName; rest: string } {
   const m = /^-t (\S+) (.*)$/.exec(cmd);
-  return m ? { table: m[1]!, rest: m[2]! } : { table: 'filter', rest: cmd };
+  return m ? { table: m[1]! as TableName, rest: m[2]! } : { table: 'filter', rest: cmd };
 }
 
 /** One iptables command through iptc-node: open, apply, commit (what iptables itself does). */

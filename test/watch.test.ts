@@ -10,6 +10,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { watch, type TableChange } from '../src/index.js';
 import type { FamilyName } from '../src/native.js';
 import { nftTool, scratchPerTest, stripComments, tool, type Scratch } from './helpers.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,7 +22,7 @@ interface Watching {
   stop(): Promise<void>;
 }
 
-async function watchWithReplica(s: Scratch, replica: Scratch, table = 'filter', family: FamilyName = 'ipv4', backend: 'legacy' | 'nft' = 'legacy'): Promise<Watching> {
+async function watchWithReplica(s: Scratch, replica: Scratch, table: TableName = 'filter', family: FamilyName = 'ipv4', backend: 'legacy' | 'nft' = 'legacy'): Promise<Watching> {
   const restoreTool = backend === 'nft' ? nftTool(family, '-restore') : tool(family, '-restore');
   const save = (x: Scratch) => (backend === 'nft' ? stripComments(x.sh(`${nftTool(family, '-save')} -t ${table}`)) : x.save(family, table));
   replica.sh(`${restoreTool} -w`, save(s));

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { IptcError, Table, type FamilyName } from '../src/index.js';
 import { runToEnd, scratchPerTest, tool } from './helpers.js';
+import type { TableName } from '../src/names.js';
 
 const ns = scratchPerTest();
 
@@ -174,7 +175,7 @@ for (const family of ['ipv4', 'ipv6'] as const) {
 
     it('commits several tables at once from concurrent promises', async () => {
       const s = ns();
-      const tables = family === 'ipv4' ? ['filter', 'nat', 'mangle', 'raw'] : ['filter', 'mangle', 'raw'];
+      const tables: TableName[] = family === 'ipv4' ? ['filter', 'nat', 'mangle', 'raw'] : ['filter', 'mangle', 'raw'];
       await Promise.all(
         tables.map((name) =>
           Table.update(name, { family, netns: s.ns }, (t) => {

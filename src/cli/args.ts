@@ -3,6 +3,7 @@
  * short and long spellings, and the exit statuses iptables uses.
  */
 import { IptcError } from '../errors.js';
+import { tableNameOf, type TableName } from '../names.js';
 
 /** iptables' exit statuses (xtables.h: OTHER_PROBLEM, PARAMETER_PROBLEM, RESOURCE_PROBLEM). */
 export const EXIT = { other: 1, parameter: 2, resource: 4 } as const;
@@ -110,6 +111,12 @@ export function intOption(a: Args, name: string, dflt: number, min: number): num
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} must be a whole number of at least ${min}, got ${v}`);
   return Number(v);
+}
+
+/** -t / -T as the library takes it (checked there, as any caller's: a table the kernel lacks is ERR_IPTC_ABSENT). */
+export function tableOption(a: Args): TableName | undefined {
+  const t = a.values.get('--table');
+  return t === undefined ? undefined : tableNameOf(t);
 }
 
 /** -w [secs] as a lock timeout in ms: absent, the library's default; -w alone, for ever. */

@@ -9,7 +9,8 @@ import { applySync, formatPlan, plan, planSync } from '../plan.js';
 import { listTablesSync, restore } from '../restore.js';
 import { Table } from '../table.js';
 import { otherBackendWarning, whichBackendSync, type BackendChoice } from '../which.js';
-import { intOption, lockTimeoutOf, OPTIONS, parseArgs, UsageError, type Args } from './args.js';
+import { intOption, lockTimeoutOf, OPTIONS, parseArgs, tableOption, UsageError, type Args } from './args.js';
+import { tableNameOf, type TableName } from '../names.js';
 import { HELP } from './help.js';
 import { IptcError } from '../errors.js';
 import { jsonReplacer } from '../json.js';
@@ -18,10 +19,10 @@ import { top } from './top.js';
 import type { FamilyName } from '../native.js';
 
 /** The FILE of diff and apply (- is standard input), and the tables to compare: -t, or every *table in it. */
-function desiredFile(a: Args, table: string | undefined): { text: string; tables: string[] } {
+function desiredFile(a: Args, table: TableName | undefined): { text: string; tables: TableName[] } {
   if (a.rest.length !== 1) throw new UsageError(a.rest.length ? `unexpected argument ${a.rest[1]}` : 'a FILE is needed (- for standard input)');
   const text = readFileSync(a.rest[0] === '-' ? 0 : a.rest[0]!, 'utf8');
-  const named = text.split('\n').filter((l) => l.startsWith('*')).map((l) => l.slice(1).trim().split(/[ \t]/)[0]!);
+  const named = text.split('\n').filter((l) => l.startsWith('*')).map((l) => tableNameOf(l.slice(1).trim().split(/[ \t]/)[0]!));
   if (!table && !named.length) throw new UsageError(`${a.rest[0]} has no *table block`);
   return { text, tables: table ? [table] : [...new Set(named)] };
 }
@@ -71,7 +72,7 @@ export async function runCommand(cmd: string, argv: string[]): Promise<void> {
   if (cmd === 'watch') return (await import('./watch.js')).runWatch(a);
   const family: FamilyName = a.flags.has('--ipv6') ? 'ipv6' : 'ipv4';
   const netns = a.values.get('--netns');
-  const table = a.values.get('--table');
+  const table = tableOption(a);
   const choice = a.values.get('--backend') ?? 'auto';
   if (!['legacy', 'nft', 'auto'].includes(choice)) throw new UsageError(`--backend must be legacy, nft or auto, got ${choice}`);
   const lockTimeout = lockTimeoutOf(a);

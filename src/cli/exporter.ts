@@ -14,6 +14,7 @@ import { CONTENT_TYPES, negotiateFormat } from '../exposition.js';
 import type { FamilyName } from '../native.js';
 import type { BackendChoice } from '../which.js';
 import { UsageError, type Args } from './args.js';
+import { tableNameOf, type TableName } from '../names.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9455';
 
@@ -33,9 +34,9 @@ export function familiesOf(a: Args): FamilyName[] {
 }
 
 /** -t filter,nat (or -t given once per table is not possible with one value: a comma list). */
-export function tablesOf(a: Args): string[] | undefined {
+export function tablesOf(a: Args): TableName[] | undefined {
   const t = a.values.get('--table');
-  return t === undefined ? undefined : t.split(',').filter((x) => x !== '');
+  return t === undefined ? undefined : t.split(',').filter((x) => x !== '').map(tableNameOf);
 }
 
 export async function runExporter(a: Args): Promise<void> {

@@ -10,13 +10,14 @@ import { Table } from '../table.js';
 import type { BackendName } from '../backend.js';
 import type { FamilyName } from '../native.js';
 import { EXIT, UsageError, waitSeconds } from './args.js';
+import { tableNameOf, type TableName } from '../names.js';
 
 const CHANGES = new Set(['-A', '--append', '-I', '--insert', '-R', '--replace', '-D', '--delete', '-C', '--check', '-N', '--new-chain', '--new', '-X', '--delete-chain', '-E', '--rename-chain', '-F', '--flush', '-Z', '--zero', '-P', '--policy']);
 const SHOWS = new Set(['-L', '--list', '-S', '--list-rules']);
 
 
 interface Globals {
-  table: string;
+  table: TableName;
   family: FamilyName;
   netns?: string;
   backend: string;
@@ -35,7 +36,7 @@ function globals(argv: readonly string[]): Globals {
   };
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i]!;
-    if (w === '-t' || w === '--table') g.table = value(i++, w);
+    if (w === '-t' || w === '--table') g.table = tableNameOf(value(i++, w));
     else if (w === '-6' || w === '--ipv6') g.family = 'ipv6';
     else if (w === '-4' || w === '--ipv4') g.family = 'ipv4';
     else if (w === '--netns') g.netns = value(i++, w);

@@ -9,9 +9,10 @@ import type { FamilyName } from '../native.js';
 import type { NetnsOption } from '../netns.js';
 import { Table } from '../table.js';
 import { formatRule } from '../parse.js';
+import type { TableName } from '../names.js';
 
 export interface TopOptions {
-  table: string;
+  table: TableName;
   family: FamilyName;
   backend: BackendName;
   netns?: NetnsOption;

@@ -6,11 +6,11 @@
  */
 import { watch } from '../watch.js';
 import type { BackendChoice } from '../which.js';
-import { intOption, UsageError, type Args } from './args.js';
+import { intOption, tableOption, UsageError, type Args } from './args.js';
 
 export async function runWatch(a: Args): Promise<void> {
   if (a.rest.length) throw new UsageError(`unexpected argument ${a.rest[0]}`);
-  const table = a.values.get('--table') ?? 'filter';
+  const table = tableOption(a) ?? 'filter';
   const interval = intOption(a, '--interval', 1000, 1);
   const count = a.values.has('--count') ? intOption(a, '--count', 1, 1) : Infinity;
   const ac = new AbortController();
