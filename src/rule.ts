@@ -112,22 +112,41 @@ export interface DecodedRule extends Rule {
 function saveWords(text: string): string[] {
   // Most save texts hold no quotes: plain spaces split them.
   if (!text.includes('"')) return text.split(' ').filter((w) => w !== '');
+  // Otherwise runs of plain characters and quoted stretches are sliced out
+  // whole, not gathered character by character.
   const out: string[] = [];
+  const n = text.length;
   let w = '';
   let started = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) w += text[i] === '\\' && i + 1 < text.length ? text[++i] : text[i];
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // "...": to the next unescaped quote (or the end); \x is x
+      let from = ++i;
+      for (; i < n && text.charCodeAt(i) !== 34; i++) {
+        if (text.charCodeAt(i) === 92 && i + 1 < n) {
+          w += text.slice(from, i);
+          from = ++i;
+        }
+      }
+      w += text.slice(from, i);
       out.push(w);
       w = '';
       started = false;
-    } else if (c === ' ' || c === '\t' || c === '\n') {
+      i++;
+    } else if (c === 32 || c === 9 || c === 10) {
       if (started) out.push(w);
       w = '';
       started = false;
+      i++;
     } else {
-      w += c;
+      const from = i;
+      for (; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 34 || d === 32 || d === 9 || d === 10) break;
+      }
+      w += text.slice(from, i);
       started = true;
     }
   }
@@ -137,28 +156,81 @@ function saveWords(text: string): string[] {
 
 /** Splits a save() text (` --dport 22 ! --syn`) into options. @internal */
 export function parseOptions(text: string): Option[] {
-  const out: Option[] = [];
+  if (text === '') return [];
+  // Most texts are words between single spaces (no quotes, no runs of
+  // blanks): split them in place; saveWords handles the rest.
+  let words: string[];
+  let from = 0;
+  if (!text.includes('"') && !text.includes('  ') && !text.endsWith(' ')) {
+    words = text.split(' ');
+    if (words[0] === '') from = 1;
+  } else {
+    words = saveWords(text);
+  }
+  return optionsOf(words, from);
+}
+
+/**
+ * One string per option name, match name, target or protocol seen: a table
+ * of thousands of rules says `--dport` thousands of times, and rule objects
+ * that share the name keep one string alive instead of thousands.
+ */
+const shared = new Map<string, string>();
+function intern(s: string): string {
+  const k = shared.get(s);
+  if (k !== undefined) return k;
+  if (shared.size < 4096) shared.set(s, s);
+  return s;
+}
+/** `dport` for `--dport`, shared. */
+const optionNames = new Map<string, string>();
+function optionName(word: string): string {
+  let k = optionNames.get(word);
+  if (k === undefined) {
+    k = word.slice(2);
+    if (optionNames.size < 4096) optionNames.set(word, k);
+  }
+  return k;
+}
+
+/** Reused while one options list is gathered; what is returned is an exact-size copy. */
+const gathered: Option[] = [];
+
+/**
+ * The options of words[from..]: `--name` starts one, `!` negates the next,
+ * other words are values of the option before them (or, with none before
+ * or right after a `!`, of a nameless positional one). An option's values
+ * are always a contiguous run of words, so each is one exact-size slice:
+ * rule objects of a large table keep no growable arrays' spare room.
+ */
+function optionsOf(words: readonly string[], from: number): Option[] {
+  gathered.length = 0;
   let invert = false;
   let cur: Option | null = null;
-  for (const w of saveWords(text)) {
+  let valuesFrom = 0;
+  for (let i = from; i < words.length; i++) {
+    const w = words[i]!;
     if (w === '!') {
+      if (cur) cur.values = words.slice(valuesFrom, i);
+      cur = null;
       invert = true;
-      continue;
-    }
-    if (w.length > 2 && w.startsWith('--')) {
-      cur = { name: w.slice(2), values: [], invert };
-      out.push(cur);
+    } else if (w.length > 2 && w.charCodeAt(0) === 45 && w.charCodeAt(1) === 45) {
+      if (cur) cur.values = words.slice(valuesFrom, i);
+      cur = { name: optionName(w), values: [], invert };
+      gathered.push(cur);
+      valuesFrom = i + 1;
       invert = false;
-      continue;
-    }
-    if (!cur || invert) {
+    } else if (!cur) {
       // a value with no option before it (or after a bare `!`): keep it as positional
       cur = { name: '', values: [], invert };
-      out.push(cur);
+      gathered.push(cur);
+      valuesFrom = i;
       invert = false;
     }
-    cur.values.push(w);
   }
+  if (cur) cur.values = words.slice(valuesFrom);
+  const out = gathered.slice();
+  gathered.length = 0;
   return out;
 }
 
@@ -211,6 +283,8 @@ export class RuleSource {
   readonly #fields: string[];
   readonly #fieldAt: Uint32Array;
   readonly #head: string[];
+  /** Options parsed per (match or target name, save text), for texts that repeat. */
+  readonly #memo = new Map<string, OptionsMemo>();
 
   constructor(family: FamilyName, cols: NativeRules, specs?: string[]) {
     this.family = family;
@@ -262,19 +336,22 @@ export class RuleSource {
     const mc = cols.matchCounts[i]!;
     const flags = cols.headFlags[i]!;
     const matches: Match[] = new Array(mc);
-    for (let m = 0; m < mc; m++) matches[m] = { name: f[at + 2 * m]!, options: parseOptions(f[at + 2 * m + 1]!) };
-    const tName = f[at + 2 * mc]!;
+    for (let m = 0; m < mc; m++) {
+      const name = intern(f[at + 2 * m]!);
+      matches[m] = { name, options: this.#options(name, f[at + 2 * m + 1]!) };
+    }
+    const tName = intern(f[at + 2 * mc]!);
     let target: Target | null = null;
-    if (cols.targetKinds[i] === 1) target = { name: tName, kind: 'extension', options: parseOptions(f[at + 2 * mc + 1]!) };
+    if (cols.targetKinds[i] === 1) target = { name: tName, kind: 'extension', options: this.#options(tName, f[at + 2 * mc + 1]!) };
     else if (tName !== '') target = { name: tName, kind: VERDICTS.has(tName) ? 'verdict' : flags & GOTO ? 'goto' : 'jump', options: [] };
     const rule = new RuleObject(this.specs[i]!, matches, target, { packets: this.packets(i), bytes: this.bytes(i) });
     const h = this.#head;
     const k = 5 * i;
     if (h[k] !== '') rule.source = h[k];
     if (h[k + 1] !== '') rule.destination = h[k + 1];
-    if (h[k + 2] !== '') rule.inInterface = h[k + 2];
-    if (h[k + 3] !== '') rule.outInterface = h[k + 3];
-    if (h[k + 4] !== '') rule.protocol = h[k + 4];
+    if (h[k + 2] !== '') rule.inInterface = intern(h[k + 2]!);
+    if (h[k + 3] !== '') rule.outInterface = intern(h[k + 3]!);
+    if (h[k + 4] !== '') rule.protocol = intern(h[k + 4]!);
     if (flags & FRAG) rule.fragment = true;
     if (flags & (INV_SRC | INV_DST | INV_IN | INV_OUT | INV_PROTO | INV_FRAG)) {
       const inv = rule.invert;
@@ -287,6 +364,44 @@ export class RuleSource {
     }
     return rule as unknown as DecodedRule;
   }
+
+  /**
+   * The options of one match's or target's save text: parsed once per
+   * distinct text and copied for each rule (the copies share the strings),
+   * while the texts of that name repeat; a name whose texts rarely repeat
+   * (a comment, a port) after 64 is parsed rule by rule.
+   */
+  #options(name: string, text: string): Option[] {
+    let m = this.#memo.get(name);
+    if (!m) this.#memo.set(name, (m = { seen: 0, hits: 0, parsed: new Map() }));
+    if (m.seen >= 64 && m.hits * 8 < m.seen) return parseOptions(text);
+    m.seen++;
+    let t = m.parsed.get(text);
+    if (t) m.hits++;
+    else m.parsed.set(text, (t = parseOptions(text)));
+    return copyOptions(t);
+  }
+}
+
+interface OptionsMemo {
+  seen: number;
+  hits: number;
+  parsed: Map<string, Option[]>;
+}
+
+/** A fresh list of fresh options, the same as `t` (strings are shared: they cannot change). */
+function copyOptions(t: readonly Option[]): Option[] {
+  const n = t.length;
+  if (n === 1) {
+    const o = t[0]!;
+    return [{ name: o.name, values: o.values.slice(), invert: o.invert }];
+  }
+  const out: Option[] = [];
+  for (let k = 0; k < n; k++) {
+    const o = t[k]!;
+    out.push({ name: o.name, values: o.values.slice(), invert: o.invert });
+  }
+  return out.length === 0 ? [] : out.slice();
 }
 
 /** The iptables words for a rule object (what you would type after `iptables -A CHAIN`). @internal */
