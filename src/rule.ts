@@ -280,29 +280,52 @@ export class RuleSource {
   /** Per rule: the spec iptables-save prints after `-A CHAIN` (with its leading space). */
   readonly specs: string[];
   readonly #cols: NativeRules;
-  readonly #fields: string[];
-  readonly #fieldAt: Uint32Array;
-  readonly #head: string[];
+  /**
+   * Per rule, where its fields start in cols.text and in cols.head. Fields
+   * are sliced out as a rule is decoded, not split up front: an array of
+   * every field of thousands of rules would live (and be copied by the
+   * young-generation collector) for as long as the chain is decoded.
+   */
+  readonly #textAt: Uint32Array;
+  readonly #headAt: Uint32Array;
+  /** Where the field read last by #field ends (its NUL). */
+  #end = 0;
   /** Options parsed per (match or target name, save text), for texts that repeat. */
   readonly #memo = new Map<string, OptionsMemo>();
 
   constructor(family: FamilyName, cols: NativeRules, specs?: string[]) {
     this.family = family;
     this.#cols = cols;
-    this.#head = cols.head.split('\0');
-    this.#fields = cols.text.split('\0');
     const n = (this.count = cols.matchCounts.length);
-    const fieldAt = (this.#fieldAt = new Uint32Array(n));
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      fieldAt[i] = at;
-      at += 2 * cols.matchCounts[i]! + 2;
+    const textAt = (this.#textAt = new Uint32Array(n));
+    const headAt = (this.#headAt = new Uint32Array(n));
+    const { text, head } = cols;
+    for (let i = 0, t = 0, h = 0; i < n; i++) {
+      textAt[i] = t;
+      for (let k = 2 * cols.matchCounts[i]! + 2; k > 0; k--) t = text.indexOf('\0', t) + 1;
+      headAt[i] = h;
+      for (let k = 5; k > 0; k--) h = head.indexOf('\0', h) + 1;
     }
     if (specs) this.specs = specs;
     else {
       this.specs = cols.specs.split('\0');
       this.specs.length = n;
     }
+  }
+
+  /** The NUL-terminated field of `s` at `at`; #end is then where it ends. */
+  #field(s: string, at: number): string {
+    const end = s.indexOf('\0', at);
+    this.#end = end;
+    return end === at ? '' : s.slice(at, end);
+  }
+
+  /** Where rule i's target name is in cols.text. */
+  #targetAt(i: number): number {
+    const text = this.#cols.text;
+    let t = this.#textAt[i]!;
+    for (let k = 2 * this.#cols.matchCounts[i]!; k > 0; k--) t = text.indexOf('\0', t) + 1;
+    return t;
   }
 
   packets(i: number): bigint {
@@ -316,42 +339,48 @@ export class RuleSource {
   /** The name a verdict or jump target carries (not an extension target's), else undefined. */
   jump(i: number): string | undefined {
     if (this.#cols.targetKinds[i] === 1) return undefined;
-    const name = this.#fields[this.#fieldAt[i]! + 2 * this.#cols.matchCounts[i]!];
+    const name = this.#field(this.#cols.text, this.#targetAt(i));
     return name === '' ? undefined : name;
   }
 
   /** The end of rule i's spec that names its target: ` -j NAME options`, ` -g CHAIN`, or '' without one. */
   targetText(i: number): string {
-    const at = this.#fieldAt[i]! + 2 * this.#cols.matchCounts[i]!;
-    const name = this.#fields[at]!;
-    if (this.#cols.targetKinds[i] === 1) return ` -j ${name}${this.#fields[at + 1]}`;
+    const text = this.#cols.text;
+    const name = this.#field(text, this.#targetAt(i));
+    if (this.#cols.targetKinds[i] === 1) return ` -j ${name}${this.#field(text, this.#end + 1)}`;
     if (name === '') return '';
     return `${this.#cols.headFlags[i]! & GOTO ? ' -g' : ' -j'} ${name}`;
   }
 
   decode(i: number): DecodedRule {
     const cols = this.#cols;
-    const f = this.#fields;
-    const at = this.#fieldAt[i]!;
+    const text = cols.text;
     const mc = cols.matchCounts[i]!;
     const flags = cols.headFlags[i]!;
     const matches: Match[] = new Array(mc);
+    let at = this.#textAt[i]!;
     for (let m = 0; m < mc; m++) {
-      const name = intern(f[at + 2 * m]!);
-      matches[m] = { name, options: this.#options(name, f[at + 2 * m + 1]!) };
+      const name = intern(this.#field(text, at));
+      matches[m] = { name, options: this.#options(name, this.#field(text, this.#end + 1)) };
+      at = this.#end + 1;
     }
-    const tName = intern(f[at + 2 * mc]!);
+    const tName = intern(this.#field(text, at));
     let target: Target | null = null;
-    if (cols.targetKinds[i] === 1) target = { name: tName, kind: 'extension', options: this.#options(tName, f[at + 2 * mc + 1]!) };
+    if (cols.targetKinds[i] === 1) target = { name: tName, kind: 'extension', options: this.#options(tName, this.#field(text, this.#end + 1)) };
     else if (tName !== '') target = { name: tName, kind: VERDICTS.has(tName) ? 'verdict' : flags & GOTO ? 'goto' : 'jump', options: [] };
     const rule = new RuleObject(this.specs[i]!, matches, target, { packets: this.packets(i), bytes: this.bytes(i) });
-    const h = this.#head;
-    const k = 5 * i;
-    if (h[k] !== '') rule.source = h[k];
-    if (h[k + 1] !== '') rule.destination = h[k + 1];
-    if (h[k + 2] !== '') rule.inInterface = intern(h[k + 2]!);
-    if (h[k + 3] !== '') rule.outInterface = intern(h[k + 3]!);
-    if (h[k + 4] !== '') rule.protocol = intern(h[k + 4]!);
+    const head = cols.head;
+    let h = this.#headAt[i]!;
+    // source, destination, in and out interface, protocol: '' when absent
+    if (head.charCodeAt(h) !== 0) rule.source = this.#field(head, h);
+    h = head.indexOf('\0', h) + 1;
+    if (head.charCodeAt(h) !== 0) rule.destination = this.#field(head, h);
+    h = head.indexOf('\0', h) + 1;
+    if (head.charCodeAt(h) !== 0) rule.inInterface = intern(this.#field(head, h));
+    h = head.indexOf('\0', h) + 1;
+    if (head.charCodeAt(h) !== 0) rule.outInterface = intern(this.#field(head, h));
+    h = head.indexOf('\0', h) + 1;
+    if (head.charCodeAt(h) !== 0) rule.protocol = intern(this.#field(head, h));
     if (flags & FRAG) rule.fragment = true;
     if (flags & (INV_SRC | INV_DST | INV_IN | INV_OUT | INV_PROTO | INV_FRAG)) {
       const inv = rule.invert;
