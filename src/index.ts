@@ -6,7 +6,7 @@ export type { DecodedRule, RuleInput, Match, MatchInput, Target, TargetInput, Op
 export type { FamilyName } from './native.js';
 export { TABLES, type TableName } from './names.js';
 export { Rule, parseRule, parseRules, formatRule, type ParseOptions, type FormatOptions } from './parse.js';
-export { restore, restoreSync, saveAll, saveAllSync, listTables, listTablesSync, type RestoreOptions, type SaveAllOptions } from './restore.js';
+export { restore, restoreSync, saveAll, saveAllSync, listTables, listTablesSync, type RestoreOptions, type RestoreSyncOptions, type SaveAllOptions } from './restore.js';
 export { applyCommand } from './commands.js';
 export type { RuleSpec } from './table.js';
 export { fields, matchFields, targetFields, type Negatable, type MatchFieldTypes, type TargetFieldTypes } from './extensions.js';

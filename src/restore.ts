@@ -27,7 +27,17 @@ export interface SaveAllOptions {
   backend?: BackendChoice;
 }
 
-export interface RestoreOptions extends CommitOptions {
+/**
+ * What restoreSync() takes: iptables-restore's flags, the lock wait, and
+ * where. (No dryRun: the kernel's check runs asynchronously, see restore().)
+ * @example
+ * ```ts
+ * import { restoreSync, type RestoreSyncOptions } from 'iptc-node';
+ * const options: RestoreSyncOptions = { noflush: true, table: 'filter', lockTimeout: 5000 };
+ * restoreSync('*filter\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n', options);
+ * ```
+ */
+export interface RestoreSyncOptions extends CommitOptions {
   family?: FamilyName;
   netns?: NetnsOption;
   /** -n: keep what the tables hold and add to it (default: flush each table first). */
@@ -37,16 +47,31 @@ export interface RestoreOptions extends CommitOptions {
   /** -T: restore only this table, skip the others. */
   table?: TableName;
   /**
+   * Which kernel firewall: 'legacy', 'nft' or 'auto' (the default; see
+   * Table.open), decided once for the whole input.
+   */
+  backend?: BackendChoice;
+}
+
+/**
+ * What restore() takes: restoreSync()'s options and dryRun. restore()'s
+ * result follows dryRun: Validation[] for true, nothing for false or absent,
+ * either when the type says only boolean.
+ * @example
+ * ```ts
+ * import { restore, type RestoreOptions } from 'iptc-node';
+ * const options: RestoreOptions = { dryRun: process.argv.includes('--test'), noflush: true };
+ * const checks = await restore('*filter\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n', options);
+ * for (const v of checks ?? []) if (!v.ok) console.error(v.table, v.problems);
+ * ```
+ */
+export interface RestoreOptions extends RestoreSyncOptions {
+  /**
    * Check, don't commit: each table block is applied to a snapshot of the
    * live table and validated by the kernel in a scratch namespace; restore()
    * then resolves to one Validation per block and changes nothing.
    */
   dryRun?: boolean;
-  /**
-   * Which kernel firewall: 'legacy', 'nft' or 'auto' (the default; see
-   * Table.open), decided once for the whole input.
-   */
-  backend?: BackendChoice;
 }
 
 /**
@@ -240,8 +265,22 @@ export async function restore(text: string, options: RestoreOptions & { dryRun: 
  * await restore(readFileSync('/etc/iptables/rules.v4', 'utf8'), { noflush: true, lockTimeout: 5000 });
  * ```
  */
-export async function restore(text: string, options?: RestoreOptions): Promise<void>;
-export async function restore(text: string, options: RestoreOptions = {}): Promise<void | Validation[]> {
+export async function restore(text: string, options?: RestoreOptions & { dryRun?: false }): Promise<void>;
+/**
+ * Restores iptables-save text, or with `dryRun` true only checks it: for a
+ * dryRun known only at run time, the result is one Validation per block
+ * (dryRun true) or undefined (the text was committed).
+ * @example
+ * ```ts
+ * import { restore } from 'iptc-node';
+ * import { readFileSync } from 'node:fs';
+ * const dryRun = process.argv.includes('--test');
+ * const checks = await restore(readFileSync('/etc/iptables/rules.v4', 'utf8'), { dryRun });
+ * if (checks) console.log(checks.every((v) => v.ok) ? 'would commit' : 'would be refused');
+ * ```
+ */
+export async function restore(text: string, options: RestoreOptions): Promise<Validation[] | undefined>;
+export async function restore(text: string, options: RestoreOptions = {}): Promise<Validation[] | void> {
   checkRestoreOptions(options);
   const { signal, lockTimeout } = options;
   checkSignal(signal, 'the restore');
@@ -287,10 +326,11 @@ export async function restore(text: string, options: RestoreOptions = {}): Promi
  * restoreSync('*filter\n:FORWARD DROP [0:0]\nCOMMIT\n', { netns: 'edge' });
  * ```
  */
-export function restoreSync(text: string, options: RestoreOptions = {}): void {
+export function restoreSync(text: string, options: RestoreSyncOptions = {}): void {
   checkRestoreOptions(options);
   checkSignal(options.signal, 'the restore');
-  if (options.dryRun) throw argumentError('a dry run needs the kernel in a scratch namespace, asynchronously: use restore(text, { dryRun: true })');
+  // (Not in the type; a JavaScript caller's dryRun is refused, not ignored.)
+  if ((options as RestoreOptions).dryRun) throw argumentError('a dry run needs the kernel in a scratch namespace, asynchronously: use restore(text, { dryRun: true })');
   const family = options.family ?? 'ipv4';
   const backend = whichBackendSync({ family, netns: options.netns, backend: options.backend });
   const where = { family, netns: options.netns, backend };

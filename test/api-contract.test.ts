@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apply, CounterReader, IptcError, listTable, plan, restore, saveAll, Table } from '../src/index.js';
+import { apply, CounterReader, IptcError, listTable, plan, restore, restoreSync, saveAll, Table, type RestoreOptions } from '../src/index.js';
 import { ERRNO_CODES, IPTC_ERROR_CODES } from '../src/errors.js';
 import { scratchPerTest } from './helpers.js';
 
@@ -250,5 +250,23 @@ describe('idempotent helpers', () => {
     again.commitSync();
     ref.ipt('-D svc -p tcp --dport 80 -j ACCEPT');
     expect(ours.save()).toBe(ref.save());
+  });
+});
+
+describe('restore() gives what its overloads say', () => {
+  it('dryRun true: one Validation per block; false or absent: undefined; restoreSync refuses dryRun (ERR_IPTC_ARGUMENT), committing nothing', async () => {
+    const s = ns();
+    const text = '*filter\n:FORWARD DROP [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n';
+    const before = s.save();
+    const dry: RestoreOptions = { netns: s.ns, dryRun: true };
+    const checks = await restore(text, dry);
+    expect(checks).toEqual([{ table: 'filter', family: 'ipv4', ok: true, problems: [] }]);
+    expect(s.save()).toBe(before);
+    // (A JavaScript caller may pass what the type leaves out.)
+    expect(code(() => restoreSync(text, { netns: s.ns, dryRun: true } as RestoreOptions))).toBe('ERR_IPTC_ARGUMENT');
+    expect(s.save()).toBe(before);
+    expect(await restore(text, { netns: s.ns, dryRun: false })).toBeUndefined();
+    expect(await restore(text, { netns: s.ns })).toBeUndefined();
+    expect(s.save()).not.toBe(before);
   });
 });

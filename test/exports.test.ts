@@ -139,7 +139,7 @@ describe('package entry points', () => {
       symlinkSync(root, join(dir, 'node_modules', 'iptc-node'), 'dir');
       writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
       writeFileSync(join(dir, 'consumer.ts'), `
-        import { Table, Netns, IptcError, listTable, listTables, restore, CounterReader, jsonReplacer, parseRule, tableFromTextSync, watch, metricsSync, type DecodedRule, type IptcErrorCode, type TableName } from 'iptc-node';
+        import { Table, Netns, IptcError, listTable, listTables, restore, CounterReader, jsonReplacer, parseRule, tableFromTextSync, watch, metricsSync, restoreSync, type Validation, type DecodedRule, type IptcErrorCode, type TableName } from 'iptc-node';
         const t: Table = await Table.open('filter');
         const rules: DecodedRule[] = t.rules('INPUT');
         const text: string = listTable(t, { exact: true });
@@ -175,7 +175,16 @@ describe('package entry points', () => {
         watch('nosuch');
         // @ts-expect-error not a table
         metricsSync({ tables: ['nosuch'] });
-        export { rules, text, ok, code, counters, ns, bad, names };
+        // restore()'s result follows dryRun, also when it is only known at run time; restoreSync() has none.
+        const flag: boolean = Math.random() < 0.5;
+        const either: Validation[] | undefined = await restore('', { dryRun: flag });
+        // @ts-expect-error dryRun: boolean may commit and give nothing
+        const notAlways: Validation[] = await restore('', { dryRun: flag });
+        const nothing: void = await restore('', { dryRun: false });
+        const checks: Validation[] = await restore('', { dryRun: true });
+        // @ts-expect-error no dry run on the calling thread
+        restoreSync('', { dryRun: true });
+        export { rules, text, ok, code, counters, ns, bad, names, either, notAlways, nothing, checks };
       `);
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
         compilerOptions: {
