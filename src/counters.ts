@@ -43,6 +43,24 @@ export interface CounterSnapshot {
 }
 
 /**
+ * Where a CounterReader reads: the family, the namespace, the backend.
+ * @example
+ * ```ts
+ * import { CounterReader, type CounterReaderOptions } from 'iptc-node';
+ * const options: CounterReaderOptions = { family: 'ipv6', netns: 'edge', backend: 'legacy' };
+ * const reader = new CounterReader('filter', options);
+ * ```
+ */
+export interface CounterReaderOptions {
+  /** 'ipv4' (the default) or 'ipv6'. */
+  family?: FamilyName;
+  /** The network namespace: a Netns, an `ip netns` name, or a path. Default: the caller's own. */
+  netns?: NetnsOption;
+  /** 'legacy', 'nft' or 'auto' (the default; decided once, when the reader is made). */
+  backend?: BackendChoice;
+}
+
+/**
  * Reads every rule's and policy's counters of one table, for polling many
  * times a second: one raw kernel read per poll, no per-rule objects.
  * @example
@@ -66,7 +84,7 @@ export class CounterReader {
   #pending: Promise<unknown> = Promise.resolve();
 
   /** Opens a raw socket (legacy) or holds the namespace (nf_tables) once; every read reuses it. */
-  constructor(table: TableName, options: { family?: FamilyName; netns?: NetnsOption; backend?: BackendChoice } = {}) {
+  constructor(table: TableName, options: CounterReaderOptions = {}) {
     checkTableName(table);
     checkOptionsObject(options, 'options', ['family', 'netns', 'backend']);
     const family = options.family ?? 'ipv4';
@@ -74,10 +92,16 @@ export class CounterReader {
     const choice = checkBackend(options.backend);
     this.table = table;
     this.family = family;
-    [this.backend, this.#native] = withNetnsFd(options.netns, (fd) => {
-      const b = resolveBackendSync(choice, family, fd).name;
-      return [b, b === 'nft' ? new NftCounterSource(family, table, fd) : new native.CounterReader(family, table, fd)] as const;
-    });
+    try {
+      [this.backend, this.#native] = withNetnsFd(options.netns, (fd) => {
+        const b = resolveBackendSync(choice, family, fd).name;
+        return [b, b === 'nft' ? new NftCounterSource(family, table, fd) : new native.CounterReader(family, table, fd)] as const;
+      });
+    } catch (e) {
+      // The addon names the table in words only: the field, as Table.open's ERR_IPTC_ABSENT has it.
+      if (e instanceof IptcError && e.code === 'ERR_IPTC_ABSENT' && e.table === undefined) e.table = table;
+      throw e;
+    }
   }
 
   /**

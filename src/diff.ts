@@ -17,8 +17,7 @@ import { Table } from './table.js';
 import { checkFamily, checkTableName, type TableName } from './names.js';
 import { checkOptionsObject } from './words.js';
 import { commonSubsequence } from './common-subsequence.js';
-
-export type Policy = 'ACCEPT' | 'DROP';
+import type { Policy } from './snapshot.js';
 
 /** A rule and its 1-based position: in the old snapshot when removed, in the new one when added. */
 export interface RuleAt {
@@ -110,7 +109,15 @@ export interface TextOptions {
   noflush?: boolean;
 }
 
-/** Options of diff() and plan() when the other side is text. */
+/**
+ * Options of diff(), plan() and their twins when the other side is text.
+ * @example
+ * ```ts
+ * import { Table, diff, type CompareOptions } from 'iptc-node';
+ * const options: CompareOptions = { noflush: true };
+ * console.log((await diff(await Table.open('filter'), '*filter\n-A INPUT -j LOG\nCOMMIT\n', options)).equal);
+ * ```
+ */
 export type CompareOptions = Pick<TextOptions, 'noflush'>;
 
 /**

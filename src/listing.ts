@@ -12,6 +12,22 @@ import { snapshotOf } from './table-open.js';
 import type { Table } from './table.js';
 import { checkOptionsObject } from './words.js';
 
+/**
+ * What listSpecs takes (iptables -S's arguments).
+ * @example
+ * ```ts
+ * import { Table, listSpecs, type ListSpecsOptions } from 'iptc-node';
+ * const options: ListSpecsOptions = { chain: 'INPUT', counters: true };
+ * process.stdout.write(listSpecs(Table.openSync('filter'), options));
+ * ```
+ */
+export interface ListSpecsOptions {
+  /** Only this chain (iptables -S CHAIN). */
+  chain?: string;
+  /** Each rule's counters (iptables -S -v: `-c packets bytes`). */
+  counters?: boolean;
+}
+
 export interface ListOptions {
   /** Only this chain (iptables -L CHAIN). */
   chain?: string;
@@ -109,7 +125,7 @@ export function listTable(t: Table, options: ListOptions = {}): string {
  * process.stdout.write(listSpecs(await Table.open('filter'), { chain: 'INPUT' })); // -P INPUT ACCEPT, -A INPUT ...
  * ```
  */
-export function listSpecs(t: Table, options: { chain?: string; counters?: boolean } = {}): string {
+export function listSpecs(t: Table, options: ListSpecsOptions = {}): string {
   checkOptionsObject(options, 'list options', ['chain', 'counters']);
   const chains = options.chain === undefined ? t.chains() : [t.chain(options.chain) ?? noChain(t, options.chain)];
   const snap = snapshotOf(t);

@@ -20,6 +20,20 @@ export interface NftTable {
 }
 
 /**
+ * What nftTables and nftTablesSync take.
+ * @example
+ * ```ts
+ * import { nftTablesSync, type NftTablesOptions } from 'iptc-node';
+ * const options: NftTablesOptions = { netns: 'edge' };
+ * console.log(nftTablesSync(options).length);
+ * ```
+ */
+export interface NftTablesOptions {
+  /** The network namespace: a Netns, an `ip netns` name, or a path. Default: the caller's own. */
+  netns?: NetnsOption;
+}
+
+/**
  * Every nf_tables table in the namespace ([] when nf_tables is not loaded).
  * @example
  * ```ts
@@ -27,7 +41,7 @@ export interface NftTable {
  * for (const t of await nftTables({ netns: 'edge' })) console.log(t.family, t.name, t.chains, t.rules);
  * ```
  */
-export async function nftTables(options: { netns?: NetnsOption } = {}): Promise<NftTable[]> {
+export async function nftTables(options: NftTablesOptions = {}): Promise<NftTable[]> {
   return withNetnsFd(options.netns, (fd) => native.nftTables(fd, true));
 }
 
@@ -39,7 +53,7 @@ export async function nftTables(options: { netns?: NetnsOption } = {}): Promise<
  * const firewalld = nftTablesSync().some((t) => t.family === 'inet' && t.name === 'firewalld');
  * ```
  */
-export function nftTablesSync(options: { netns?: NetnsOption } = {}): NftTable[] {
+export function nftTablesSync(options: NftTablesOptions = {}): NftTable[] {
   return withNetnsFd(options.netns, (fd) => native.nftTables(fd, false));
 }
 

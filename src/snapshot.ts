@@ -10,6 +10,15 @@ import type { FamilyName, NativePlan, NativePlanChain, NativeTable } from './nat
 import type { Counters } from './rule.js';
 import { CounterMode, indexOf, poolOf, refOf, RuleStore } from './store.js';
 
+/**
+ * A built-in chain's policy (the one declaration: chains(), setPolicy, diff and watch all use it).
+ * @example
+ * ```ts
+ * import { Table, type Policy } from 'iptc-node';
+ * const policy: Policy = process.env.CLOSED ? 'DROP' : 'ACCEPT';
+ * Table.updateSync('filter', {}, (t) => t.setPolicy('FORWARD', policy));
+ * ```
+ */
 export type Policy = 'ACCEPT' | 'DROP';
 
 /** The built-in chains the kernel gives each table, and their hooks. @internal */

@@ -17,7 +17,20 @@ import { checkOptions, present, type CommitOptions, type TableOptions } from './
 import type { Table } from './table.js';
 import { resolveBackend, resolveBackendSync } from './which.js';
 
-export type UpdateOptions = TableOptions & CommitOptions & { retries?: number };
+/**
+ * What Table.update and updateSync take: where (TableOptions), the lock wait
+ * and signal (CommitOptions), and how often to start again.
+ * @example
+ * ```ts
+ * import { Table, type UpdateOptions } from 'iptc-node';
+ * const options: UpdateOptions = { netns: 'edge', lockTimeout: 5000, retries: 2 };
+ * await Table.update('filter', options, (t) => t.appendUnique('INPUT', '-i lo -j ACCEPT'));
+ * ```
+ */
+export interface UpdateOptions extends TableOptions, CommitOptions {
+  /** Fresh starts after ERR_IPTC_CONFLICT (a writer that ignores the lock changed the table), default 5. */
+  retries?: number;
+}
 
 /** @internal What Table lends this module (set once, from table.ts). */
 export interface TableMaker {

@@ -57,6 +57,34 @@ export interface CommitOptions {
   signal?: AbortSignalLike;
 }
 
+/**
+ * What Table#save takes.
+ * @example
+ * ```ts
+ * import { Table, type SaveOptions } from 'iptc-node';
+ * const options: SaveOptions = { counters: true };
+ * process.stdout.write(Table.openSync('filter').save(options));
+ * ```
+ */
+export interface SaveOptions {
+  /** Rule and policy counters, as iptables-save -c prints them. */
+  counters?: boolean;
+}
+
+/**
+ * What Table#validate takes.
+ * @example
+ * ```ts
+ * import { Table, type ValidateOptions } from 'iptc-node';
+ * const options: ValidateOptions = { signal: AbortSignal.timeout(10_000) };
+ * console.log((await Table.openSync('filter').validate(options)).ok);
+ * ```
+ */
+export interface ValidateOptions {
+  /** Gives up (ABORT_ERR) when it fires. */
+  signal?: AbortSignalLike;
+}
+
 export interface Chain {
   name: string;
   builtin: boolean;

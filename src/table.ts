@@ -24,13 +24,14 @@ import { ruleLines, rulesOf } from './printing.js';
 import type { DecodedRule } from './rule.js';
 import type { Snapshot } from './snapshot.js';
 import type { Validation } from './validate.js';
-import { chainInfo, type AbortSignalLike, type Chain, type CommitOptions, type TableOptions } from './table-options.js';
+import { chainInfo, type Chain, type CommitOptions, type SaveOptions, type TableOptions, type ValidateOptions } from './table-options.js';
 import { blankTable, detachedTable, lendMaker, openTable, openTableSync, updateTable, updateTableSync, type UpdateOptions } from './table-open.js';
 import { commitTable, commitTableSync, reloadTable, reloadTableSync, validateTable, validateTableSync } from './table-commit.js';
 import { TableCommands } from './table-commands.js';
 import { TableState } from './table-state.js';
 import { checkOptionsObject } from './words.js';
-export type { Chain, CommitOptions, TableOptions } from './table-options.js';
+export type { Chain, CommitOptions, SaveOptions, TableOptions, ValidateOptions } from './table-options.js';
+export type { UpdateOptions } from './table-open.js';
 
 export type { RuleSpec } from './rulewords.js';
 
@@ -296,7 +297,7 @@ export class Table extends TableCommands {
    * process.stdout.write((await Table.open('filter')).save({ counters: true }));
    * ```
    */
-  save(options: { counters?: boolean } = {}): string {
+  save(options: SaveOptions = {}): string {
     checkOptionsObject(options, 'save options', ['counters']);
     const lines = ruleLines(this.#s.snap, !!options.counters);
     const head = this.#s.snap.chains.map((c) =>
@@ -349,7 +350,7 @@ export class Table extends TableCommands {
    * for (const p of v.problems) console.error(`${p.chain} ${p.position}: ${p.reason}`);
    * ```
    */
-  async validate(options: { signal?: AbortSignalLike } = {}): Promise<Validation> {
+  async validate(options: ValidateOptions = {}): Promise<Validation> {
     return validateTable(this.#s, options);
   }
 

@@ -9,7 +9,8 @@
  * seen).
  */
 import { CounterReader } from './counters.js';
-import { diffSync, type ChainChanges, type Policy, type TableDiff } from './diff.js';
+import { diffSync, type ChainChanges, type TableDiff } from './diff.js';
+import type { Policy } from './snapshot.js';
 import { formatRule } from './parse.js';
 import { argumentError, checkSignal, show, type IptcError } from './errors.js';
 import type { FamilyName } from './native.js';
@@ -30,7 +31,16 @@ export interface WatchOptions {
   signal?: AbortSignalLike;
 }
 
-interface ChangeBase {
+/**
+ * What every TableChange has, whatever its type.
+ * @example
+ * ```ts
+ * import { watch, type TableChangeBase } from 'iptc-node';
+ * const show = (c: TableChangeBase) => `${c.family} ${c.table} ${c.chain}: ${c.commands.join(' ; ')}`;
+ * for await (const c of watch('filter')) console.log(show(c));
+ * ```
+ */
+export interface TableChangeBase {
   table: TableName;
   family: FamilyName;
   /** The chain changed (for a rename, its new name). */
@@ -41,12 +51,12 @@ interface ChangeBase {
 
 /** One change to a table. A move is a deletion and an insertion at the new place. */
 export type TableChange =
-  | (ChangeBase & { type: 'chain-added' | 'chain-removed' })
-  | (ChangeBase & { type: 'chain-renamed'; from: string })
-  | (ChangeBase & { type: 'policy'; from: Policy; to: Policy })
+  | (TableChangeBase & { type: 'chain-added' | 'chain-removed' })
+  | (TableChangeBase & { type: 'chain-renamed'; from: string })
+  | (TableChangeBase & { type: 'policy'; from: Policy; to: Policy })
   /** position: where the rule is now (added), or was (removed). rule: its spec as iptables-save prints it after `-A CHAIN`. */
-  | (ChangeBase & { type: 'rule-added' | 'rule-removed'; rule: string; position: number })
-  | (ChangeBase & { type: 'rule-moved'; rule: string; from: number; to: number });
+  | (TableChangeBase & { type: 'rule-added' | 'rule-removed'; rule: string; position: number })
+  | (TableChangeBase & { type: 'rule-moved'; rule: string; from: number; to: number });
 
 const spec = (chain: string, rule: string) => `${chain}${rule ? ` ${rule}` : ''}`;
 

@@ -3,7 +3,7 @@
  * where), the process lives on, and the kernel table stays byte-identical.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IptcError, Netns, parseRule, restoreSync, Table, type RuleInput } from '../src/index.js';
+import { CounterReader, IptcError, Netns, parseRule, restoreSync, Table, type RuleInput } from '../src/index.js';
 import { scratch, tool, type Scratch } from './helpers.js';
 
 let s: Scratch;
@@ -138,6 +138,16 @@ describe('bad arguments', () => {
     fails(() => Table.openSync('nosuchtable', { netns: s.ns, ifMissing: 'create' }), 'ENOENT', /nosuchtable/);
     // @ts-expect-error not a TableName
     fails(() => Table.openSync('Bad Name', { netns: s.ns }), 'ERR_IPTC_ARGUMENT');
+    // Every ERR_IPTC_ABSENT names its table in the field, not only in words.
+    const fresh = Netns.create();
+    try {
+      expect(fails(() => new CounterReader('nat', { netns: fresh }), 'ERR_IPTC_ABSENT', /nat/).table).toBe('nat');
+      expect(fails(() => Table.openSync('raw', { netns: fresh, ifMissing: 'error' }), 'ERR_IPTC_ABSENT').table).toBe('raw');
+      // @ts-expect-error not a TableName
+      expect(fails(() => Table.openSync('nosuchtable', { netns: fresh }), 'ERR_IPTC_ABSENT').table).toBe('nosuchtable');
+    } finally {
+      fresh.close();
+    }
     fails(() => Table.openSync('filter', { family: 'ipv5' as 'ipv4', netns: s.ns }), 'ERR_IPTC_ARGUMENT');
     fails(() => Table.openSync('filter', { netns: s.ns, bogus: 1 } as never), 'ERR_IPTC_ARGUMENT', /bogus/);
     expect(t.dirty).toBe(false);

@@ -139,7 +139,7 @@ describe('package entry points', () => {
       symlinkSync(root, join(dir, 'node_modules', 'iptc-node'), 'dir');
       writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
       writeFileSync(join(dir, 'consumer.ts'), `
-        import { Table, Netns, IptcError, listTable, listTables, restore, CounterReader, jsonReplacer, parseRule, tableFromTextSync, watch, metricsSync, restoreSync, type Validation, type DecodedRule, type IptcErrorCode, type TableName } from 'iptc-node';
+        import { Table, Netns, IptcError, listTable, listTables, restore, CounterReader, jsonReplacer, parseRule, tableFromTextSync, watch, metricsSync, restoreSync, type Validation, type UpdateOptions, type CompareOptions, type SaveOptions, type ValidateOptions, type CounterReaderOptions, type NftTablesOptions, type ListSpecsOptions, type RestoreSyncOptions, type Policy, type TableChangeBase, type DecodedRule, type IptcErrorCode, type TableName } from 'iptc-node';
         const t: Table = await Table.open('filter');
         const rules: DecodedRule[] = t.rules('INPUT');
         const text: string = listTable(t, { exact: true });
@@ -184,7 +184,11 @@ describe('package entry points', () => {
         const checks: Validation[] = await restore('', { dryRun: true });
         // @ts-expect-error no dry run on the calling thread
         restoreSync('', { dryRun: true });
-        export { rules, text, ok, code, counters, ns, bad, names, either, notAlways, nothing, checks };
+        // Every options type a public call takes has a name of its own.
+        const named: [UpdateOptions, CompareOptions, SaveOptions, ValidateOptions, CounterReaderOptions, NftTablesOptions, ListSpecsOptions, RestoreSyncOptions] = [{ retries: 1 }, { noflush: true }, { counters: true }, {}, { family: 'ipv6' }, {}, { chain: 'INPUT' }, { noflush: true }];
+        const policy: Policy | undefined = t.chains()[0]?.policy;
+        const change: TableChangeBase | undefined = undefined;
+        export { rules, text, ok, code, counters, ns, bad, names, either, notAlways, nothing, checks, named, policy, change };
       `);
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
         compilerOptions: {

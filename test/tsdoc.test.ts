@@ -154,6 +154,64 @@ describe('TSDoc', () => {
     expect(bad, bad.join('\n') + stale()).toEqual([]);
   });
 
+  it('every type a public signature names is exported, options are named types (not written inline), and no exported type is declared twice', () => {
+    const resolve = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker!.getAliasedSymbol(s) : s);
+    const exported = new Set<ts.Symbol>();
+    for (const d of declarations) {
+      const s = (d.node as ts.NamedDeclaration).name && checker!.getSymbolAtLocation((d.node as ts.NamedDeclaration).name!);
+      if (!s) continue;
+      exported.add(resolve(s));
+      // (type Rule = RuleShape: the alias exports what it names.)
+      if (ts.isTypeAliasDeclaration(d.node) && ts.isTypeReferenceNode(d.node.type)) {
+        const target = checker!.getSymbolAtLocation(d.node.type.typeName);
+        if (target) exported.add(resolve(target));
+      }
+    }
+    const bad = new Set<string>();
+    const visit = (node: ts.Node, where: string, top: boolean): void => {
+      if (ts.isTypeReferenceNode(node)) {
+        const s0 = checker!.getSymbolAtLocation(node.typeName);
+        const s = s0 && resolve(s0);
+        const decl = s?.declarations?.[0];
+        if (s && decl && decl.getSourceFile().fileName.startsWith(join(root, 'dist')) && !(s.flags & ts.SymbolFlags.TypeParameter) && !exported.has(s)) {
+          bad.add(`${where}: ${s.name} is not exported from the package`);
+        }
+      }
+      if (top && ts.isTypeLiteralNode(node)) bad.add(`${where}: options written inline (${node.getText().replace(/\s+/g, ' ').slice(0, 60)}), not a named type`);
+      ts.forEachChild(node, (c) => visit(c, where, false));
+    };
+    for (const d of declarations) {
+      const n = d.node;
+      if (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessorDeclaration(n)) {
+        for (const p of n.parameters) if (p.type) visit(p.type, `${d.name}(${p.name.getText()})`, true);
+        if (n.type) visit(n.type, `${d.name}'s result`, false);
+      } else if (ts.isClassDeclaration(n)) {
+        for (const m of n.members) {
+          if (!ts.isConstructorDeclaration(m) && !ts.isPropertyDeclaration(m)) continue;
+          if (hasModifier(m, ts.SyntaxKind.PrivateKeyword) || (m.name && ts.isPrivateIdentifier(m.name))) continue;
+          if (ts.isConstructorDeclaration(m)) {
+            for (const p of m.parameters) if (p.type) visit(p.type, `new ${d.name}(${p.name.getText()})`, true);
+          } else if (m.type) visit(m.type, `${d.name}#${m.name.getText()}`, false);
+        }
+      } else if (ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n) || ts.isVariableDeclaration(n)) {
+        ts.forEachChild(n, (c) => visit(c, d.name, false));
+      }
+    }
+    // One declaration per exported type name across dist/ (an alias of another is the same one).
+    const byName = new Map<string, Set<ts.Symbol>>();
+    for (const s of exported) if (s.flags & (ts.SymbolFlags.Type)) byName.set(s.name, (byName.get(s.name) ?? new Set()).add(s));
+    for (const f of readdirSync(join(root, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'))) {
+      const text = ts.sys.readFile(join(root, 'dist', f)) ?? '';
+      for (const m of text.matchAll(/^export (?:declare )?(?:type|interface) ([A-Za-z0-9_]+)(?:<[^=]*>)? *(=\s*([A-Za-z0-9_]+);)?/gm)) {
+        if (m[3]) continue; // an alias of another type
+        const first = byName.get(`@${m[1]}`);
+        if (first) bad.add(`${m[1]} is declared twice: in ${[...first][0]!.name} and dist/${f}`);
+        else byName.set(`@${m[1]}`, new Set([{ name: `dist/${f}` } as ts.Symbol]));
+      }
+    }
+    expect([...bad], [...bad].join('\n') + stale()).toEqual([]);
+  });
+
   describe('the examples type-check in a strict consumer project', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iptc-tsdoc-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
