@@ -292,6 +292,25 @@ bool SaveRules(const Family& fam, const Plan& plan, bool counters, std::string& 
 
 namespace {
 
+// Printed text as a JS string. Nearly always ASCII, which V8 takes as a
+// plain copy (latin1); only text with other bytes (a comment in UTF-8) pays
+// for UTF-8 decoding, which for a whole table costs as much as printing it.
+Napi::String TextToJs(Napi::Env env, const char* data, size_t len) {
+  uint64_t high = 0, w;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    memcpy(&w, data + i, 8);
+    high |= w;
+  }
+  for (; i < len; i++) high |= static_cast<unsigned char>(data[i]);
+  if (high & 0x8080808080808080ULL) return Napi::String::New(env, data, len);
+  napi_value v;
+  NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(env, data, len, &v), Napi::String());
+  return Napi::String(env, v);
+}
+
+Napi::String TextToJs(Napi::Env env, const std::string& s) { return TextToJs(env, s.data(), s.size()); }
+
 // What every printing call takes: (family, plan), the plan's buffers kept
 // referenced while it is read.
 struct PlanArgs {
@@ -312,7 +331,7 @@ Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
   Failure failure;
   if (!a.plan.Expand(failure) || !DescribeRules(a.fam, a.plan, d, failure)) Throw(env, failure);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("specs", Napi::String::New(env, d.specs));
+  o.Set("specs", TextToJs(env, d.specs));
   auto ab = Napi::ArrayBuffer::New(env, d.counters.size() * sizeof(uint64_t));
   if (!d.counters.empty()) memcpy(ab.Data(), d.counters.data(), d.counters.size() * sizeof(uint64_t));
   o.Set("counters", Napi::TypedArrayOf<uint64_t>::New(env, d.counters.size(), ab, 0, napi_biguint64_array));
@@ -322,8 +341,8 @@ Napi::Value DescribeRulesJs(const Napi::CallbackInfo& info) {
   auto tk = Napi::Uint8Array::New(env, d.targetKinds.size());
   if (!d.targetKinds.empty()) memcpy(tk.Data(), d.targetKinds.data(), d.targetKinds.size());
   o.Set("targetKinds", tk);
-  o.Set("text", Napi::String::New(env, d.text.data ? d.text.data : "", d.text.len));
-  o.Set("head", Napi::String::New(env, d.head));
+  o.Set("text", TextToJs(env, d.text.data ? d.text.data : "", d.text.len));
+  o.Set("head", TextToJs(env, d.head));
   auto hf = Napi::Uint8Array::New(env, d.headFlags.size());
   if (!d.headFlags.empty()) memcpy(hf.Data(), d.headFlags.data(), d.headFlags.size());
   o.Set("headFlags", hf);
@@ -335,7 +354,7 @@ Napi::Value SaveRulesJs(const Napi::CallbackInfo& info) {
   std::string out;
   Failure failure;
   if (!a.plan.Expand(failure) || !SaveRules(a.fam, a.plan, info[2].ToBoolean(), out, failure)) Throw(info.Env(), failure);
-  return Napi::String::New(info.Env(), out);
+  return TextToJs(info.Env(), out);
 }
 
 bool ListRules(const Family& fam, const Plan& plan, std::string& text, std::string& targets, std::vector<uint16_t>& protos,
@@ -379,7 +398,7 @@ Napi::Value ListRulesJs(const Napi::CallbackInfo& info) {
   Failure failure;
   if (!a.plan.Expand(failure) || !ListRules(a.fam, a.plan, text, targets, protos, failure)) Throw(env, failure);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("text", Napi::String::New(env, text));
+  o.Set("text", TextToJs(env, text));
   o.Set("targets", Napi::String::New(env, targets));
   auto p = Napi::Uint16Array::New(env, protos.size());
   if (!protos.empty()) memcpy(p.Data(), protos.data(), protos.size() * sizeof(uint16_t));
