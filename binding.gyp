@@ -27,6 +27,7 @@
         "src-native/legacy/table_read.cc",
         "src-native/nft/batch.cc",
         "src-native/nft/batch_plan.cc",
+        "src-native/nft/close_later.cc",
         "src-native/nft/counters.cc",
         "src-native/nft/decode.cc",
         "src-native/nft/decode_header.cc",

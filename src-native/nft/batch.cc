@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <string>
 
+#include "nft/close_later.h"
+
 namespace iptc {
 
 namespace {
@@ -74,7 +76,7 @@ bool NftBatch::Send(uint32_t& failedSeq, Failure& failure) {
   }
   if (mnl_socket_sendto(nl, buf_.data(), used_) < 0) {
     int e = errno;
-    mnl_socket_close(nl);
+    CloseNetlinkLater(nl);
     failure.fromErrno(e, "sendmsg", std::string("nf_tables: ") + strerror(e) +
                                         (e == EPERM ? " (needs CAP_NET_ADMIN in the network namespace)" : ""));
     return false;
@@ -99,7 +101,7 @@ bool NftBatch::Send(uint32_t& failedSeq, Failure& failure) {
       failedSeq = nh->nlmsg_seq;
     }
   }
-  mnl_socket_close(nl);
+  CloseNetlinkLater(nl);
   if (!err) return true;
   failure.fromErrno(err, "sendmsg", std::string("nf_tables refused the change: ") + strerror(err) +
                                         (err == EPERM ? " (needs CAP_NET_ADMIN in the network namespace)" : ""));

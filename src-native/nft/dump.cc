@@ -17,6 +17,8 @@
 
 #include <functional>
 
+#include "nft/close_later.h"
+
 namespace iptc {
 
 void NftRuleDeleter::operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
@@ -25,9 +27,7 @@ namespace {
 
 class Socket {
  public:
-  ~Socket() {
-    if (nl_) mnl_socket_close(nl_);
-  }
+  ~Socket() { CloseNetlinkLater(nl_); }  // (see nft/close_later.h)
   bool Open(Failure& failure) {
     nl_ = mnl_socket_open(NETLINK_NETFILTER);
     if (!nl_ || mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
