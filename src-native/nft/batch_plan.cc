@@ -136,13 +136,15 @@ class Writer {
     return rule.oldIndex < ruleAt_.size() ? ruleAt_[rule.oldIndex] : -1;
   }
   // The name a chain of the plan had when read (renames are made in place).
-  std::string ReadName(const std::string& name) const {
+  const std::string& ReadName(const std::string& name) const {
+    if (readName_.empty()) return name;  // (no renames: no lookup per rule)
     auto it = readName_.find(name);
     return it == readName_.end() ? name : it->second;
   }
-  std::string OldJump(size_t i) const {
+  // The chain a rule read jumps to (null: none).
+  const std::string* OldJump(size_t i) const {
     int32_t j = w_.now.index->jumps[i];
-    return j < 0 ? "" : w_.now.index->chains[j].name;
+    return j < 0 ? nullptr : &w_.now.index->chains[j].name;
   }
   // Whether every rule read is still in the chain it was read in, jumping
   // where it jumped (by name): then each can stay as nf_tables holds it.
@@ -153,10 +155,11 @@ class Writer {
         const PlanRule& rule = plan_.rules[r];
         long i = OldRule(rule);
         if (i < 0) continue;
-        std::string jump = rule.jump >= 0 && static_cast<size_t>(rule.jump) < plan_.chains.size()
-                               ? ReadName(plan_.chains[rule.jump].name)
-                               : "";
-        if (chainOfRule_[i]->name != ReadName(c.name) || OldJump(i) != jump) return false;
+        const std::string* jump = rule.jump >= 0 && static_cast<size_t>(rule.jump) < plan_.chains.size()
+                                      ? &ReadName(plan_.chains[rule.jump].name)
+                                      : nullptr;
+        const std::string* was = OldJump(i);
+        if (chainOfRule_[i]->name != ReadName(c.name) || (was ? !jump || *was != *jump : jump != nullptr)) return false;
       }
     }
     return true;
@@ -195,9 +198,18 @@ class Writer {
         long i = OldRule(plan_.rules[r]);
         if (i >= 0 && !kept[i]) old.emplace_back(i, r);
       }
-      for (size_t k : LongestIncreasing(old)) {
+      auto keep = [&](size_t k) {
         kept[old[k].first] = true;
         stays_[old[k].second] = (*w_.now.handles)[old[k].first];  // (handles are never 0)
+      };
+      // Mostly the read rules are still in their order (a rule added or
+      // deleted): all stay, without the search.
+      bool inOrder = true;
+      for (size_t k = 1; k < old.size() && inOrder; k++) inOrder = old[k - 1].first < old[k].first;
+      if (inOrder) {
+        for (size_t k = 0; k < old.size(); k++) keep(k);
+      } else {
+        for (size_t k : LongestIncreasing(old)) keep(k);
       }
     }
     for (size_t i = 0; i < kept.size(); i++)
