@@ -95,12 +95,13 @@ class Model {
     const size_t nc = ox.chains.size();
     const uint32_t err = ErrorEntrySize(fam_), foot = StandardEntrySize(fam_);
     // Where each chain's head and foot were, and the table's end.
-    std::vector<uint32_t> oldHead(nc), oldFoot(nc);
+    std::vector<uint32_t> oldHead(nc), oldFirst(nc), oldFoot(nc);
     uint32_t off = 0;
     for (size_t c = 0; c < nc; c++) {
       const ChainIndex& ci = ox.chains[c];
       oldHead[c] = off;
       if (ci.hook < 0) off += err;
+      oldFirst[c] = off;
       if (ci.count) {
         uint32_t last = ci.first + ci.count - 1;
         off = ox.offsets[last] + fam_.nextOffset(from + ox.offsets[last]);
@@ -137,6 +138,16 @@ class Model {
     ix.jumps.resize(rules);
     known->handles.resize(rules);
     uint32_t entry = 0, r = 0;
+    // Old entries that go where they were, copied together.
+    struct Run {
+      const char* src;
+      uint32_t at, len;
+      bool Extends(const char* e, uint32_t o) const { return len && src + len == e && at + len == o; }
+      void Flush(char* to) {
+        if (len) memcpy(to + at, src, len);
+        len = 0;
+      }
+    } run{nullptr, 0, 0};
     for (size_t c = 0; c < nc; c++) {
       ChainIndex& ci = ix.chains[c];
       if (ci.hook < 0) {
@@ -149,8 +160,21 @@ class Model {
       for (const Rule& x : rules_[c]) {
         if (!x.handle) continue;
         uint32_t size = fam_.nextOffset(x.entry);
-        memcpy(to + off, x.entry, size);
-        if (!Resolve(to + off, off, size, x.jump, first)) return false;
+        // An old entry that stays where it was, jumping to a chain that
+        // stays where it was, is resolved already: such entries go in runs
+        // (one copy each), the rest one by one.
+        bool old = x.entry >= from && x.entry < from + oldEnd;
+        if (old && static_cast<uint32_t>(x.entry - from) == off && (x.jump < 0 || first[x.jump] == oldFirst[x.jump])) {
+          if (!run.Extends(x.entry, off)) {
+            run.Flush(to);
+            run = Run{x.entry, off, 0};
+          }
+          run.len += size;
+        } else {
+          run.Flush(to);
+          memcpy(to + off, x.entry, size);
+          if (!Resolve(to + off, off, size, x.jump, first)) return false;
+        }
         ix.offsets[r] = off;
         ix.entryIndex[r] = entry++;
         ix.jumps[r] = x.jump;
@@ -160,6 +184,7 @@ class Model {
       memcpy(to + feet[c], from + oldFoot[c], foot);  // the policy (or RETURN) and its counters
       ci.footIndex = entry++;
     }
+    run.Flush(to);
     memcpy(to + end, from + oldEnd, err);
     ix.numEntries = entry + 1;
     known->genid = genid;
