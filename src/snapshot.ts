@@ -137,6 +137,43 @@ export class ChainState {
     if (runs.length > MAX_RUNS) void this.refs;
   }
 
+  /**
+   * Removes `remove` rules at `at` (0-based) and puts `refs` there, on the
+   * runs while there are few of them: one rule added or deleted by position
+   * in a long chain does no work per rule.
+   */
+  splice(at: number, remove: number, refs: readonly number[]): void {
+    if (this.#refs) {
+      this.#refs.splice(at, remove, ...refs);
+      return;
+    }
+    const out: Run[] = [];
+    const put = (pool: number, from: number, count: number) => {
+      if (count <= 0) return;
+      const last = out[out.length - 1];
+      if (last && last[0] === pool && last[1] + last[2] === from) last[2] += count;
+      else out.push([pool, from, count]);
+    };
+    let inserted = false;
+    const insert = () => {
+      for (const r of refs) put(poolOf(r), indexOf(r), 1);
+      inserted = true;
+    };
+    let k = 0; // the position of the run's first rule
+    for (const [pool, from, count] of this.#runs!) {
+      const before = Math.min(count, Math.max(0, at - k));
+      put(pool, from, before);
+      if (!inserted && at <= k + count) insert();
+      const rest = Math.max(before, Math.min(count, at + remove - k));
+      put(pool, from + rest, count - rest);
+      k += count;
+    }
+    if (!inserted) insert();
+    this.#runs = out;
+    this.#length += refs.length - remove;
+    if (out.length > MAX_RUNS) void this.refs;
+  }
+
   /** Rule `k` (0-based). */
   at(k: number): number {
     if (this.#refs) return this.#refs[k]!;
@@ -271,7 +308,7 @@ export class Snapshot {
   // ---- the commands ------------------------------------------------------------
 
   insert(c: ChainState, at: number, refs: readonly number[]): void {
-    c.refs.splice(at, 0, ...refs);
+    c.splice(at, 0, refs);
   }
 
   append(c: ChainState, refs: readonly number[]): void {
@@ -284,11 +321,11 @@ export class Snapshot {
   }
 
   replace(c: ChainState, at: number, ref: number): void {
-    c.refs[at] = ref;
+    c.splice(at, 1, [ref]);
   }
 
   remove(c: ChainState, at: number): void {
-    c.refs.splice(at, 1);
+    c.splice(at, 1, []);
   }
 
   flush(c: ChainState): void {
