@@ -139,11 +139,11 @@ for (const n of SIZES) {
     const nftAddOne = () => Table.update('filter', nft, (t) => { if (t.chain('INPUT').length === n) t.append('INPUT', one); });
     const nftDropSecond = () => Table.update('filter', nft, (t) => { if (t.chain('INPUT').length > n) t.delete('INPUT', 2); });
     row(n, shape, 'nft: add one rule (update, known)', await T.time(runs, () => Table.update('filter', nft, (t) => t.append('INPUT', one)), nftDropLast),
-      await T.time(runs, () => T.nft(['-A', 'INPUT', ...one]), nftDropLast), 'iptables-nft -A');
+      await T.time(runs, () => T.nft(['-A', 'INPUT', ...one]), nftDropLast), 'iptables-nft -A', floors.nftOneRule('append', runs));
     row(n, shape, 'nft: add one rule (update, after another\'s change)', await T.time(runs, () => Table.update('filter', nft, (t) => t.append('INPUT', one)), async () => { await nftDropLast(); await T.nftTouch(); }),
       await T.time(runs, () => T.nft(['-A', 'INPUT', ...one]), nftDropLast), 'iptables-nft -A');
     row(n, shape, 'nft: delete one rule (update, known)', await T.time(runs, () => Table.update('filter', nft, (t) => t.delete('INPUT', n + 1)), nftAddOne),
-      await T.time(runs, () => T.nft(['-D', 'INPUT', String(n + 1)]), nftAddOne), 'iptables-nft -D');
+      await T.time(runs, () => T.nft(['-D', 'INPUT', String(n + 1)]), nftAddOne), 'iptables-nft -D', floors.nftOneRule('delete', runs));
     row(n, shape, 'nft: insert one rule at 2 (update, known)', await T.time(runs, () => Table.update('filter', nft, (t) => t.insert('INPUT', one, 2)), nftDropSecond),
       await T.time(runs, () => T.nft(['-I', 'INPUT', '2', ...one]), nftDropSecond), 'iptables-nft -I');
     await T.nftFlush();

@@ -85,6 +85,7 @@ export function buildFloors(here) {
   execFileSync('cc', ['-O2', '-o', join(bin, 'raw_read'), join(here, 'raw_read.c')]);
   execFileSync('cc', ['-O2', '-o', join(bin, 'one_rule'), join(here, 'one_rule.c')]);
   execFileSync('cc', ['-O2', '-o', join(bin, 'nft_dump'), join(here, 'nft_dump.c'), '-lnftnl', '-lmnl']);
+  execFileSync('cc', ['-O2', '-o', join(bin, 'nft_one_rule'), join(here, 'nft_one_rule.c'), '-lnftnl', '-lmnl']);
   const floor = (prog, ...args) => Number(execFileSync(join(bin, prog), args.map(String)).toString());
   return {
     bin,
@@ -98,6 +99,11 @@ export function buildFloors(here) {
      * chain dump, then one rule dump per chain.
      */
     nftDump: (runs, rules, mode) => floor('nft_dump', 'filter', runs, rules, ...(mode ? [mode] : [])),
+    /**
+     * Only the batch that appends (or deletes) one rule of ip filter INPUT,
+     * as iptables-nft encodes it: the kernel's own share of -A / -D.
+     */
+    nftOneRule: (what, runs) => floor('nft_one_rule', 'filter', 'INPUT', what, runs),
   };
 }
 
